@@ -1,0 +1,142 @@
+"""Sphinx configuration for the Backend Engineering Handbook.
+
+Content lives in ``docs/``; this file is configuration only. Everything the
+handbook does beyond stock Sphinx (article metadata, ABlog and furo working
+together, a complete sitemap, reproducible feeds) lives in the local extension
+``handbook/``. Build with ``nox -s docs`` (HTML) and ``nox -s pdf`` (PDF).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).parent.resolve()
+sys.path.insert(0, str(ROOT))  # makes the local extension package ``handbook`` importable
+
+# -- Build context -------------------------------------------------------------
+# Computed once here and used below, instead of scattered environment lookups.
+ON_READTHEDOCS = os.environ.get("READTHEDOCS") == "True"
+# Read the Docs publishes at its own canonical URL; everywhere else the
+# handbook's production address is used, so local builds match published ones.
+BASE_URL = os.environ.get(
+    "READTHEDOCS_CANONICAL_URL", "https://backend-handbook.readthedocs.io/en/latest/"
+)
+REPOSITORY_URL = "https://github.com/backend-handbook/backend-handbook"
+
+# -- Project information -------------------------------------------------------
+# https://www.sphinx-doc.org/en/master/usage/configuration.html#project-information
+project = "Backend Engineering Handbook"
+author = "The Backend Engineering Handbook authors"
+copyright = "2025, the Backend Engineering Handbook authors"  # fixed, so builds are reproducible
+language = "en"
+
+# -- General configuration -----------------------------------------------------
+# https://www.sphinx-doc.org/en/master/usage/configuration.html#general-configuration
+extensions = [
+    "myst_parser",
+    "sphinx_design",
+    "sphinx_sitemap",
+    "ablog",
+    "handbook",  # the local extension: handbook/__init__.py
+]
+root_doc = "index"
+templates_path = [str(ROOT / "handbook" / "templates")]
+exclude_patterns: list[str] = []
+nitpicky = True  # every unresolved reference is reported (and fails the build under -W)
+pygments_style = "sphinx"
+pygments_dark_style = "monokai"
+
+# -- The handbook's topics -----------------------------------------------------
+# Each topic is a folder under docs/ whose Markdown files are its articles, and a
+# page docs/<folder>.md that introduces it. The title is the article's
+# ``category`` in front matter.
+handbook_topics = {
+    "architecture": "Architecture and boundaries",
+    "resilience": "Load and resilience",
+    "apis": "APIs and integration",
+    "debugging": "Debugging and investigation",
+    "explaining": "Explaining systems",
+}
+handbook_repository_url = REPOSITORY_URL
+
+# -- MyST ----------------------------------------------------------------------
+# https://myst-parser.readthedocs.io/en/latest/configuration.html
+myst_enable_extensions = ["colon_fence", "deflist"]
+# Curly quotes and dashes come from Sphinx's own smartquotes transform, which runs
+# after glossary terms are registered (MyST's "smartquotes" would curl the
+# apostrophe in a term such as "Little's law" and break every link to it).
+smartquotes = True
+myst_heading_anchors = 3
+
+# -- HTML output: furo ---------------------------------------------------------
+# https://pradyunsg.me/furo/customisation/
+html_theme = "furo"
+html_title = project
+html_baseurl = BASE_URL
+html_static_path = [str(ROOT / "handbook" / "static")]
+html_css_files = ["handbook.css"]
+html_last_updated_fmt = None
+html_copy_source = False  # readers follow "Edit this page" to the source instead
+html_show_sourcelink = False
+html_theme_options = {
+    "source_repository": REPOSITORY_URL,
+    "source_branch": "main",
+    "source_directory": "docs/",
+    "top_of_page_buttons": ["edit"],
+}
+html_sidebars = {
+    "**": [
+        "sidebar/brand.html",
+        "sidebar/search.html",
+        "sidebar/scroll-start.html",
+        "sidebar/navigation.html",
+        "handbook/sidebar-archives.html",
+        "sidebar/scroll-end.html",
+    ]
+}
+
+# -- ABlog: dated posts, archives and Atom feeds -------------------------------
+# https://ablog.readthedocs.io/en/stable/manual/ablog-configuration-options.html
+blog_title = project
+blog_path = "articles"
+blog_baseurl = BASE_URL
+blog_post_pattern = ["*/*.md"]  # every Markdown file inside a topic folder is an article
+blog_feed_archives = True  # one feed per tag and per category as well
+blog_feed_fulltext = False
+blog_feed_titles = True  # entries carry the description as their summary, not HTML
+blog_feed_subtitle = "Architecture, scale, reliability, data, and production concerns that shape real systems."
+post_date_format = "%Y-%m-%d"
+post_date_format_short = "%Y-%m-%d"
+# An article missing from every toctree must fail the build, not vanish.
+post_auto_orphan = False
+# ABlog's base templates break furo's layout; the extension adds them after the
+# theme instead (handbook/ablog_furo.py).
+skip_injecting_base_ablog_templates = True
+
+# -- Sitemap -------------------------------------------------------------------
+# https://sphinx-sitemap.readthedocs.io/en/latest/configuration-values.html
+sitemap_url_scheme = "{link}"
+sitemap_excludes = ["search.html", "genindex.html", "articles/drafts.html"]
+
+# -- LaTeX / PDF output --------------------------------------------------------
+# https://www.sphinx-doc.org/en/master/latex.html
+latex_engine = "xelatex"  # handles Unicode (arrows, curly quotes) that pdflatex rejects
+latex_documents = [("index", "handbook.tex", project, author, "manual", False)]
+latex_elements = {
+    "papersize": "a4paper",
+    "pointsize": "11pt",
+    "fontpkg": r"""
+\setmainfont{FreeSerif}
+\setsansfont{FreeSans}
+\setmonofont{FreeMono}
+""",
+    "preamble": r"\setcounter{tocdepth}{1}",
+}
+latex_show_urls = "no"
+latex_domain_indices = False
+
+# -- sphinx-design ---------------------------------------------------------------
+# https://sphinx-design.readthedocs.io/en/latest/cards.html
+sd_card_legacy_separators = False  # cards use the card-header/card-footer directives

@@ -1,0 +1,1 @@
+"""Worked examples that the handbook's articles include; tests/examples/ runs them."""

@@ -1,0 +1,43 @@
+"""The handbook's local Sphinx extension.
+
+Everything project-specific lives here so that ``conf.py`` stays
+configuration. Each module owns one concern and registers its own event
+handlers:
+
+- :mod:`handbook.articles`: reads and checks article front matter; uses the
+  summary as the excerpt, feed summary and ``<meta name="description">``.
+- :mod:`handbook.cards`: the ``{article-cards}`` directive on topic pages.
+- :mod:`handbook.ablog_furo`: makes ABlog's pages render in furo's layout.
+- :mod:`handbook.incremental`: rewrites every page when navigation or posts change.
+- :mod:`handbook.sitemap`: keeps ``sitemap.xml`` complete after incremental builds.
+- :mod:`handbook.feeds`: makes ABlog's Atom feeds reproducible.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sphinx.application import Sphinx
+
+from handbook import ablog_furo, articles, cards, feeds, incremental, sitemap
+
+__version__ = "1.0"
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    """Register the handbook's configuration values and event handlers."""
+    app.setup_extension("ablog")
+    app.setup_extension("sphinx_sitemap")
+    articles.setup(app)
+    cards.setup(app)
+    ablog_furo.setup(app)
+    sitemap.setup(app)
+    feeds.setup(app)
+    incremental.setup(app)
+    return {
+        "version": __version__,
+        # Nothing here keeps state outside the environment, but ABlog declares
+        # itself parallel-unsafe, so the build as a whole stays serial.
+        "parallel_read_safe": True,
+        "parallel_write_safe": True,
+    }

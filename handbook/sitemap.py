@@ -1,0 +1,51 @@
+"""Keep ``sitemap.xml`` complete and stable after incremental builds.
+
+sphinx-sitemap lists the pages whose HTML was written in the current run,
+so after a one-file edit the sitemap shrinks to that file plus the generated
+archive pages. Before sphinx-sitemap writes the file, this module adds every
+document that was not rewritten, and sorts the list so the sitemap does not
+depend on the order pages were written in.
+"""
+
+from __future__ import annotations
+
+import queue
+
+import sphinx_sitemap
+from sphinx.application import Sphinx
+
+WRITTEN = "_handbook_pages_written"
+
+
+def remember_page(app: Sphinx, pagename: str, *_: object) -> None:
+    """Record each page the HTML builder writes in this run."""
+    getattr(app, WRITTEN).add(pagename)
+
+
+def start_run(app: Sphinx) -> None:
+    """Reset the set of written pages at the start of a build."""
+    setattr(app, WRITTEN, set())
+
+
+def complete_sitemap(app: Sphinx, exception: Exception | None) -> None:
+    """Queue the documents this run did not rewrite, then sort the queue."""
+    links = getattr(app, "sitemap_links", None)
+    if exception is not None or links is None or app.builder.format != "html":
+        return
+    for docname in sorted(app.env.found_docs - getattr(app, WRITTEN)):
+        sphinx_sitemap.add_html_link(app, docname, None, {}, None)
+    entries = []
+    while True:
+        try:
+            entries.append(links.get_nowait())
+        except queue.Empty:
+            break
+    for entry in sorted(set(entries)):
+        links.put(entry)
+
+
+def setup(app: Sphinx) -> None:
+    """Connect the handlers; ``complete_sitemap`` runs before sphinx-sitemap's."""
+    app.connect("builder-inited", start_run)
+    app.connect("html-page-context", remember_page)
+    app.connect("build-finished", complete_sitemap, priority=400)

@@ -1,0 +1,123 @@
+"""Commands for building, previewing and checking the handbook.
+
+Run ``nox --list`` to see every session. The most used:
+
+- ``nox -s docs``: build the HTML into ``_build/html/``.
+- ``nox -s pdf``: build the PDF into ``_build/pdf/handbook.pdf`` (needs TeX; see README).
+- ``nox -s serve``: live preview at http://127.0.0.1:8000 while you edit.
+- ``nox -s tests``: build everything and run every check.
+
+Every session installs its tools from the hashed lock files in
+``requirements/``; ``nox -s lock`` regenerates them from ``pyproject.toml``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tomllib
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).parent
+BUILD = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["handbook"]
+SOURCE = BUILD["source-dir"]
+SPHINX_OPTIONS = BUILD["sphinx-options"]
+# Sessions run on the Python that runs nox (3.11 to 3.13); the lock files resolve for all three.
+PYTHON = None
+LOCK_PYTHON = "3.11"  # the oldest supported version, for resolving the lock files
+
+nox.options.sessions = ["docs", "pdf", "tests", "lint"]
+nox.options.default_venv_backend = "venv"
+nox.options.reuse_existing_virtualenvs = True
+
+
+def install(session: nox.Session, lock: str) -> None:
+    """Install one hashed lock file from requirements/ into the session."""
+    session.install("--require-hashes", "--no-deps", "-r", f"requirements/{lock}.txt")
+
+
+def build_html(session: nox.Session, *, serve: bool = False) -> None:
+    """Build the HTML once, or keep rebuilding it on every change when ``serve``."""
+    if serve:
+        install(session, "serve")
+        session.run(
+            "sphinx-autobuild",
+            *SPHINX_OPTIONS,
+            "--host", "127.0.0.1",  # only this machine can reach the preview
+            "--port", "8000",
+            "--watch", "conf.py",  # a configuration change rebuilds too
+            "--watch", "handbook",  # and so does a change to the local extension
+            "--watch", "examples",  # and to an included example
+            SOURCE,
+            BUILD["html-dir"],
+            *session.posargs,
+        )
+        return
+    install(session, "docs")
+    session.run("python", "-m", "sphinx", "-b", "html", *SPHINX_OPTIONS, SOURCE,
+                BUILD["html-dir"], *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def docs(session: nox.Session) -> None:
+    """Build the HTML handbook into _build/html/."""
+    build_html(session)
+
+
+@nox.session(python=PYTHON)
+def serve(session: nox.Session) -> None:
+    """Preview the handbook at http://127.0.0.1:8000, rebuilt on every save."""
+    build_html(session, serve=True)
+
+
+@nox.session(python=PYTHON)
+def pdf(session: nox.Session) -> None:
+    """Build the PDF handbook into _build/pdf/handbook.pdf (needs xelatex and latexmk)."""
+    install(session, "docs")
+    workdir = "_build/latex-work"
+    # -M latexpdf: write LaTeX, then run latexmk with xelatex (conf.py: latex_engine).
+    session.run("python", "-m", "sphinx", "-M", "latexpdf", SOURCE, workdir, *SPHINX_OPTIONS,
+                *session.posargs)
+    target = ROOT / BUILD["pdf"]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(ROOT / workdir / "latex" / "handbook.pdf", target)
+    session.log(f"PDF written to {target.relative_to(ROOT)}")
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """Build the real handbook (HTML and PDF) and run every test against it."""
+    install(session, "test")
+    session.run("python", "-m", "pytest", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """Check the Python with ruff and the prose with codespell."""
+    install(session, "lint")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("codespell", "docs", "README.md")
+
+
+@nox.session(python=PYTHON)
+def linkcheck(session: nox.Session) -> None:
+    """Check every external link (needs the internet; not part of the tests)."""
+    install(session, "docs")
+    session.run("python", "-m", "sphinx", "-b", "linkcheck", *SPHINX_OPTIONS, SOURCE,
+                "_build/linkcheck", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def lock(session: nox.Session) -> None:
+    """Regenerate the hashed lock files in requirements/ from pyproject.toml."""
+    session.install("uv>=0.9")
+    compile_ = ["uv", "pip", "compile", "--universal", "--python-version", LOCK_PYTHON,
+                "--generate-hashes", "--quiet", "--custom-compile-command", "nox -s lock",
+                *session.posargs]  # e.g. --upgrade, or --upgrade-package sphinx
+    session.run(*compile_, "pyproject.toml", "-o", "requirements/docs.txt")
+    session.run(*compile_, "pyproject.toml", "--group", "test", "-o", "requirements/test.txt")
+    session.run(*compile_, "pyproject.toml", "--group", "serve", "-o", "requirements/serve.txt")
+    session.run(*compile_, "--group", "pyproject.toml:lint", "-o", "requirements/lint.txt")
+    session.run(*compile_, "--group", "pyproject.toml:nox", "-o", "requirements/nox.txt")

@@ -1,0 +1,1 @@
+"""Tests of the handbook: the built site, its content, and its examples."""

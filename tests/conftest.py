@@ -1,0 +1,133 @@
+"""Shared fixtures: the real handbook, built once per test session.
+
+The builds use the same source folder and Sphinx options as ``nox -s docs``
+and ``nox -s pdf`` (both read ``[tool.handbook]`` in ``pyproject.toml``), with
+every extension the published site uses.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+from handbook.articles import parse_front_matter
+
+ROOT = Path(__file__).resolve().parents[1]
+SETTINGS = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["handbook"]
+SOURCE = SETTINGS["source-dir"]
+SPHINX_OPTIONS: list[str] = SETTINGS["sphinx-options"]
+# What a build needs; tests that change the handbook copy these first.
+PROJECT_PARTS = ("conf.py", "pyproject.toml", SOURCE, "handbook", "examples")
+
+
+@dataclass
+class Build:
+    """The outcome of one Sphinx run."""
+
+    returncode: int
+    log: str
+    outdir: Path
+
+    def page(self, name: str) -> str:
+        """Return the text of one output file, such as ``index.html``."""
+        return (self.outdir / name).read_text(encoding="utf-8")
+
+
+@dataclass
+class Article:
+    """One article source file and its front matter."""
+
+    path: Path
+    docname: str
+    topic: str
+    slug: str
+    fields: dict
+
+    @property
+    def title(self) -> str:
+        """The article's ``#`` title."""
+        for line in self.path.read_text(encoding="utf-8").splitlines():
+            if line.startswith("# "):
+                return line[2:].strip()
+        raise AssertionError(f"{self.path} has no '# ' title")
+
+
+def sphinx(project: Path, outdir: Path, *args: str) -> Build:
+    """Run Sphinx on a project folder with the handbook's options.
+
+    ``args`` start with ``-b <builder>`` or, for make mode, ``-M <target>``,
+    which Sphinx wants before the source and output folders.
+    """
+    if args[0] == "-M":
+        command = [sys.executable, "-m", "sphinx", *args[:2], SOURCE, str(outdir),
+                   *SPHINX_OPTIONS, *args[2:]]
+    else:
+        command = [sys.executable, "-m", "sphinx", *args, *SPHINX_OPTIONS, SOURCE, str(outdir)]
+    done = subprocess.run(command, cwd=project, capture_output=True, text=True, check=False)
+    return Build(done.returncode, done.stdout + done.stderr, outdir)
+
+
+def build_html(project: Path, outdir: Path, *extra: str) -> Build:
+    """Build the HTML site of ``project`` into ``outdir``."""
+    return sphinx(project, outdir, "-b", "html", *extra)
+
+
+def copy_project(destination: Path) -> Path:
+    """Copy everything a build needs to ``destination``, for tests that change files."""
+    for part in PROJECT_PARTS:
+        source = ROOT / part
+        if source.is_dir():
+            shutil.copytree(source, destination / part,
+                            ignore=shutil.ignore_patterns("__pycache__", "_build"))
+        else:
+            shutil.copy2(source, destination / part)
+    return destination
+
+
+def find_articles(root: Path = ROOT) -> list[Article]:
+    """Every article: a Markdown file directly inside a topic folder of docs/."""
+    found = []
+    for path in sorted((root / SOURCE).glob("*/*.md")):
+        fields, _, _ = parse_front_matter(path.read_text(encoding="utf-8"))
+        topic, slug = path.parent.name, path.stem
+        found.append(Article(path, f"{topic}/{slug}", topic, slug, fields))
+    return found
+
+
+@pytest.fixture(scope="session")
+def articles() -> list[Article]:
+    """The handbook's articles; fails if there are none, so no check passes vacuously."""
+    found = find_articles()
+    assert found, "no article found under docs/<topic>/"
+    return found
+
+
+@pytest.fixture(scope="session")
+def plan() -> dict:
+    """docs/plan.yaml: the commissioned articles by topic and slug."""
+    return yaml.safe_load((ROOT / SOURCE / "plan.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def html(tmp_path_factory: pytest.TempPathFactory) -> Build:
+    """The real handbook, built once as HTML with warnings as errors."""
+    outdir = tmp_path_factory.mktemp("html")
+    build = build_html(ROOT, outdir, "-d", str(outdir / ".doctrees"))
+    assert build.returncode == 0, f"the HTML build failed:\n{build.log}"
+    return build
+
+
+@pytest.fixture(scope="session")
+def pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real handbook, built once as a PDF through xelatex."""
+    workdir = tmp_path_factory.mktemp("pdf")
+    build = sphinx(ROOT, workdir, "-M", "latexpdf")
+    assert build.returncode == 0, f"the PDF build failed:\n{build.log[-5000:]}"
+    return workdir / "latex" / "handbook.pdf"

@@ -1,0 +1,84 @@
+"""Local build, CI, README and Read the Docs all run the same build."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+
+import yaml
+
+from tests.conftest import ROOT
+
+APT = [
+    line for line in (ROOT / "requirements" / "apt.txt").read_text().splitlines()
+    if line and not line.startswith("#")
+]
+
+
+def readme_commands() -> list[str]:
+    """The commands in the README's first code block."""
+    text = (ROOT / "README.md").read_text()
+    block = re.search(r"```(?:sh|bash|console)?\n(.*?)```", text, re.S)
+    assert block, "README.md has no code block"
+    return [line for line in block.group(1).splitlines() if line and not line.startswith("#")]
+
+
+def test_readme_starts_with_build_and_test_commands() -> None:
+    commands = readme_commands()
+    assert len(commands) == 2
+    build, test = commands
+    assert build.endswith("nox -s docs pdf") and test.endswith("nox -s tests")
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert readme_commands()[1] in ci.splitlines()
+
+
+def test_tex_packages_are_the_same_everywhere() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert f"apt-get install --no-install-recommends {' '.join(APT)}" in readme
+    rtd = yaml.safe_load((ROOT / ".readthedocs.yaml").read_text())
+    assert rtd["build"]["apt_packages"] == APT
+    assert "requirements/apt.txt" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_read_the_docs_builds_with_the_local_sessions() -> None:
+    rtd = yaml.safe_load((ROOT / ".readthedocs.yaml").read_text())
+    assert rtd["version"] == 2
+    assert "pdf" in rtd["formats"]
+    jobs = rtd["build"]["jobs"]
+    assert jobs["install"] == ["python -m pip install --require-hashes -r requirements/nox.txt"]
+    html, pdf = jobs["build"]["html"], jobs["build"]["pdf"]
+    assert html[0] == "python -m nox -s docs" and pdf[0] == "python -m nox -s pdf"
+    assert any("_build/html" in step and "$READTHEDOCS_OUTPUT/html" in step for step in html)
+    assert any("_build/pdf/handbook.pdf" in step for step in pdf)
+    python = rtd["build"]["tools"]["python"]
+    assert python in {"3.11", "3.12", "3.13"}
+
+
+def test_lock_files_pin_every_package_with_hashes() -> None:
+    for lock in sorted((ROOT / "requirements").glob("*.txt")):
+        if lock.name == "apt.txt":
+            continue
+        text = lock.read_text()
+        pins = re.findall(r"^([a-z0-9._-]+)==", text, re.M)
+        assert pins, f"{lock.name} pins nothing"
+        blocks = re.split(r"\n(?=[a-z0-9._-]+==)", text.split("\n", 3)[-1])
+        for block in blocks:
+            if "==" in block.split("\n", 1)[0]:
+                assert "--hash=sha256:" in block, f"{lock.name}: {block.splitlines()[0]}"
+
+
+def test_sphinx_lock_supports_python_3_11() -> None:
+    # Sphinx 9.1 needs Python 3.12; the lock must keep 3.11 supported.
+    docs = (ROOT / "requirements" / "docs.txt").read_text()
+    assert re.search(r"^sphinx==9\.0\.\d+ ", docs, re.M), "the lock no longer pins Sphinx 9.0"
+
+
+def test_lock_files_are_current_with_pyproject() -> None:
+    docs = (ROOT / "requirements" / "docs.txt").read_text()
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    for requirement in project["dependencies"]:
+        name = re.match(r"[A-Za-z0-9._-]+", requirement).group(0).lower()
+        assert re.search(rf"^{name}==", docs, re.M), f"{name} is in pyproject but not locked"

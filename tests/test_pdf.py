@@ -1,0 +1,56 @@
+"""The PDF: every article as a bookmarked chapter section with its text; no archive pages."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+
+def flatten(outline: list) -> list:
+    """All outline (bookmark) entries, depth first."""
+    entries = []
+    for item in outline:
+        entries.extend(flatten(item) if isinstance(item, list) else [item])
+    return entries
+
+
+def squash(text: str) -> str:
+    """Join hyphenated line breaks and collapse white space, for matching prose."""
+    return " ".join(re.sub(r"-\n", "", text).split()).replace("’", "'")
+
+
+@pytest.fixture(scope="module")
+def reader(pdf: Path) -> PdfReader:
+    return PdfReader(pdf)
+
+
+def test_every_article_has_a_bookmark_and_its_text(reader: PdfReader, articles) -> None:
+    bookmarks = [squash(entry.title) for entry in flatten(reader.outline)]
+    text = squash("\n".join(page.extract_text() for page in reader.pages))
+    for article in articles:
+        title = squash(article.title)
+        assert title in bookmarks, f"no PDF bookmark for {article.docname}"
+        assert title in text, f"no text for {article.docname}"
+
+
+def test_topics_and_glossary_are_in_the_pdf_but_not_archives(reader: PdfReader) -> None:
+    from conf import handbook_topics
+
+    bookmarks = [squash(entry.title) for entry in flatten(reader.outline)]
+    for title in [*handbook_topics.values(), "Glossary"]:
+        assert title in bookmarks, f"{title} missing from the PDF outline"
+    for archive in ("All posts", "Tags", "Categories", "Drafts"):
+        assert archive not in bookmarks
+
+
+def test_internal_links_work(reader: PdfReader) -> None:
+    internal = 0
+    for page in reader.pages:
+        for annotation in page.get("/Annots") or []:
+            action = annotation.get_object().get("/A") or {}
+            if action.get("/S") == "/GoTo" or "/Dest" in annotation.get_object():
+                internal += 1
+    assert internal > 20, "the PDF has almost no internal links"

@@ -1,0 +1,56 @@
+"""Every article is published everywhere a reader may look for it, with its planned date."""
+
+from __future__ import annotations
+
+from xml.etree import ElementTree
+
+from ablog.blog import slugify
+
+from tests.conftest import Build
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def test_articles_match_the_plan(articles, plan) -> None:
+    from conf import handbook_topics
+
+    for article in articles:
+        entry = plan.get(article.topic, {}).get(article.slug)
+        assert entry, f"{article.docname} has no entry in docs/plan.yaml"
+        assert article.fields["date"] == str(entry["date"]), article.docname
+        assert article.fields["category"] == handbook_topics[article.topic], article.docname
+        assert " ".join(article.fields["description"].split()) == entry["description"]
+
+
+def test_every_article_is_in_the_archive_tag_and_category_pages(html: Build, articles) -> None:
+    for article in articles:
+        link = f"{article.docname}.html"
+        assert f'href="{link}"' in html.page("articles.html"), f"{link} not in the archive"
+        year = article.fields["date"][:4]
+        assert f'href="../{link}"' in html.page(f"articles/{year}.html")
+        category = slugify(article.fields["category"])
+        assert f'href="../../{link}"' in html.page(f"articles/category/{category}.html")
+        for tag in article.fields["tags"]:
+            assert f'href="../../{link}"' in html.page(f"articles/tag/{slugify(tag)}.html"), tag
+
+
+def test_feed_has_one_entry_per_article_with_its_date(html: Build, articles) -> None:
+    feed = ElementTree.parse(html.outdir / "articles" / "atom.xml").getroot()
+    assert feed.tag == f"{ATOM}feed"
+    entries = {
+        e.find(f"{ATOM}link").get("href"): e for e in feed.iter(f"{ATOM}entry")
+    }
+    assert len(entries) == len(articles)
+    for article in articles:
+        url = next(u for u in entries if u.endswith(f"/{article.docname}.html"))
+        entry = entries[url]
+        assert entry.find(f"{ATOM}published").text.startswith(article.fields["date"])
+        assert entry.find(f"{ATOM}title").text == article.title
+        summary = " ".join(article.fields["description"].split())
+        assert entry.find(f"{ATOM}summary").text == summary
+
+
+def test_feed_updated_is_the_newest_post_not_the_build_time(html: Build, articles) -> None:
+    feed = ElementTree.parse(html.outdir / "articles" / "atom.xml").getroot()
+    newest = max(a.fields["date"] for a in articles)
+    assert feed.find(f"{ATOM}updated").text == f"{newest}T00:00:00Z"
