@@ -81,6 +81,7 @@ def build_html(project: Path, outdir: Path, *extra: str) -> Build:
 
 def copy_project(destination: Path) -> Path:
     """Copy everything a build needs to ``destination``, for tests that change files."""
+    destination.mkdir(parents=True, exist_ok=True)
     for part in PROJECT_PARTS:
         source = ROOT / part
         if source.is_dir():

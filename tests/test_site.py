@@ -11,7 +11,7 @@ from tests.conftest import Build
 # furo writes this in place of the page when a template inherits from layout.html
 # instead of page.html, which is what ABlog's injected templates did.
 FURO_LAYOUT_ERROR = "inheriting from layout.html"
-FURO_MARKERS = ('id="furo-main-content"', 'class="sidebar-drawer"', 'class="toc-drawer"')
+FURO_MARKERS = ('<div class="page">', 'class="sidebar-drawer"', 'id="furo-main-content"')
 
 
 def html_pages(build: Build) -> list[Path]:
