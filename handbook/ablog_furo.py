@@ -7,10 +7,13 @@ sets ``skip_injecting_base_ablog_templates = True``; this module appends
 ABlog's template folder *after* the theme, so ABlog's snippets stay available
 while furo's ``page.html`` wins. The archive templates that ABlog renders
 (``ablog/catalog.html``, ``ablog/collection.html``) are overridden in
-``handbook/templates/ablog/`` to fill furo's ``content`` block.
+``handbook/templates/ablog/`` to fill furo's ``content`` block, and their
+titles say "articles", the handbook's word, instead of ABlog's "posts".
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import ablog
 from sphinx.application import Sphinx
@@ -27,6 +30,27 @@ def add_ablog_templates_after_theme(app: Sphinx) -> None:
         templates.loaders.append(SphinxFileSystemLoader(ablog.get_html_templates_path()))
 
 
+COLLECTION_TITLES = {  # ABlog's header for a collection page -> the handbook's title
+    "All": "All articles",
+    "Posts tagged": "Articles tagged {}",
+    "Posts in": "Articles in {}",
+    "Posted in": "Articles from {}",
+}
+CATALOG_TITLES = {"tags": "Articles by tag", "category": "Articles by topic",
+                  "archive": "Articles by year"}
+
+
+def retitle_archive_pages(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
+    """Give ABlog's archive pages titles in the handbook's words."""
+    if templatename == "ablog/collection.html" and context.get("header") in COLLECTION_TITLES:
+        context["title"] = COLLECTION_TITLES[context["header"]].format(context["collection"])
+    elif templatename == "ablog/catalog.html":
+        context["title"] = CATALOG_TITLES.get(context["catalog"].name, context["title"])
+
+
 def setup(app: Sphinx) -> None:
-    """Connect the template loader fix."""
+    """Connect the template loader fix and the archive titles."""
     app.connect("builder-inited", add_ablog_templates_after_theme)
+    app.connect("html-page-context", retitle_archive_pages)

@@ -1,0 +1,354 @@
+"""Carry request context into a background job as an explicit envelope.
+
+The request side captures what the job needs (trace context, correlation and
+causation ids, tenant, the acting user's id, an idempotency key, timing) into
+a versioned, JSON-serializable :class:`JobEnvelope`. The worker validates the
+envelope, drops it if it is stale, and restores the context in a fresh
+:mod:`contextvars` context for the duration of the job. Nothing ambient
+(globals, thread-locals, request objects) crosses the queue.
+
+Run ``python -m examples.request_context_in_jobs`` for a demonstration.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import re
+import secrets
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+# -- Trace context (W3C traceparent) -------------------------------------------
+
+_TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
+
+
+def new_trace_id() -> str:
+    """A random 16-byte trace id, as 32 lowercase hex digits."""
+    return secrets.token_hex(16)
+
+
+def new_span_id() -> str:
+    """A random 8-byte span id, as 16 lowercase hex digits."""
+    return secrets.token_hex(8)
+
+
+def format_traceparent(trace_id: str, span_id: str, sampled: bool = True) -> str:
+    """Encode a ``traceparent`` header value (version 00)."""
+    return f"00-{trace_id}-{span_id}-{'01' if sampled else '00'}"
+
+
+def parse_traceparent(value: str) -> tuple[str, str, bool]:
+    """Decode ``traceparent`` into (trace id, parent span id, sampled).
+
+    Raises ValueError for anything W3C Trace Context says to reject,
+    including the all-zero trace and span ids.
+    """
+    match = _TRACEPARENT.match(value.strip())
+    if not match:
+        raise ValueError(f"malformed traceparent: {value!r}")
+    trace_id, span_id, flags = match.groups()
+    if set(trace_id) == {"0"} or set(span_id) == {"0"}:
+        raise ValueError(f"traceparent with an all-zero id: {value!r}")
+    return trace_id, span_id, bool(int(flags, 16) & 1)
+
+
+# -- The context a request runs with -------------------------------------------
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    """What code running for one request, or one job, may ask about its caller."""
+
+    trace_id: str
+    span_id: str
+    correlation_id: str
+    tenant: str
+    principal: str  # the acting user's id; never a token or session
+    locale: str = "en"
+    linked_span_id: str | None = None  # the producer span, for a job
+
+
+current: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar(
+    "current", default=None
+)
+
+
+def require_context() -> RequestContext:
+    """The current context, or a clear error where none was established."""
+    context = current.get()
+    if context is None:
+        raise LookupError("no request context: was this code started outside a request or job?")
+    return context
+
+
+# -- The envelope that crosses the queue -----------------------------------------
+
+ENVELOPE_VERSION = 1
+REQUIRED = ("version", "job_type", "payload", "traceparent", "correlation_id",
+            "causation_id", "tenant", "principal", "idempotency_key", "enqueued_at",
+            "stale_after_s")
+# Keys that must never appear in a job payload: credentials and sessions expire,
+# leak into logs and queues, and are replayable by whoever reads the message.
+FORBIDDEN_PAYLOAD_KEYS = re.compile(r"token|password|secret|session|cookie|authorization", re.I)
+
+
+class EnvelopeError(ValueError):
+    """An envelope the worker must refuse, with the reason in the message."""
+
+
+@dataclass(frozen=True)
+class JobEnvelope:
+    """Everything a job receives: its payload plus the context it runs in."""
+
+    job_type: str
+    payload: dict[str, Any]
+    traceparent: str
+    correlation_id: str
+    causation_id: str  # what caused this job: a request id or a parent job's id
+    tenant: str
+    principal: str
+    idempotency_key: str
+    enqueued_at: float  # seconds since the epoch, on the producer's clock
+    stale_after_s: float  # the job's own time budget, unrelated to the request's
+    attempt: int = 1
+    locale: str = "en"
+    version: int = ENVELOPE_VERSION
+
+    def to_json(self) -> str:
+        """Serialize for the queue; sorted keys make equal envelopes equal bytes."""
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> JobEnvelope:
+        """Parse and validate an envelope, refusing anything incomplete or unsafe."""
+        try:
+            data = json.loads(raw)
+        except json.JSONDecodeError as error:
+            raise EnvelopeError(f"envelope is not JSON: {error}") from error
+        if not isinstance(data, dict):
+            raise EnvelopeError("envelope must be a JSON object")
+        missing = [name for name in REQUIRED if name not in data]
+        if missing:
+            raise EnvelopeError(f"envelope lacks required fields: {', '.join(missing)}")
+        if data["version"] != ENVELOPE_VERSION:
+            raise EnvelopeError(f"unsupported envelope version {data['version']!r}; "
+                                f"this worker reads version {ENVELOPE_VERSION}")
+        unknown = set(data) - {f for f in cls.__dataclass_fields__}
+        if unknown:
+            raise EnvelopeError(f"envelope has unknown fields: {', '.join(sorted(unknown))}")
+        check_payload(data["payload"])
+        try:
+            parse_traceparent(data["traceparent"])
+        except ValueError as error:
+            raise EnvelopeError(str(error)) from error
+        return cls(**data)
+
+    def retried(self) -> JobEnvelope:
+        """The envelope for the next attempt: same ids and key, one more attempt."""
+        return replace(self, attempt=self.attempt + 1)
+
+
+def check_payload(payload: Any, path: str = "payload") -> None:
+    """Refuse payload keys that look like credentials, at any depth."""
+    if isinstance(payload, dict):
+        for key, value in payload.items():
+            if FORBIDDEN_PAYLOAD_KEYS.search(str(key)):
+                raise EnvelopeError(f"{path}.{key} looks like a credential; pass an id and "
+                                    "let the worker authorize with its own identity")
+            check_payload(value, f"{path}.{key}")
+    elif isinstance(payload, list):
+        for index, item in enumerate(payload):
+            check_payload(item, f"{path}[{index}]")
+
+
+# -- The producer side ------------------------------------------------------------
+
+
+@dataclass
+class Queue:
+    """A stand-in for a message broker: it stores serialized envelopes only."""
+
+    messages: list[str] = field(default_factory=list)
+
+    def publish(self, message: str) -> None:
+        """Append one serialized envelope."""
+        self.messages.append(message)
+
+
+def enqueue(queue: Queue, job_type: str, payload: dict[str, Any], *, now: float,
+            stale_after_s: float, idempotency_key: str, request_id: str) -> JobEnvelope:
+    """Capture the current request's context into an envelope and publish it.
+
+    The enqueue is its own (producer) span, a child of the request's span; the
+    worker links its consumer span to this one.
+    """
+    context = require_context()
+    check_payload(payload)
+    producer_span = new_span_id()
+    envelope = JobEnvelope(
+        job_type=job_type,
+        payload=payload,
+        traceparent=format_traceparent(context.trace_id, producer_span),
+        correlation_id=context.correlation_id,
+        causation_id=request_id,
+        tenant=context.tenant,
+        principal=context.principal,
+        idempotency_key=idempotency_key,
+        enqueued_at=now,
+        stale_after_s=stale_after_s,
+        locale=context.locale,
+    )
+    queue.publish(envelope.to_json())
+    return envelope
+
+
+# -- The worker side --------------------------------------------------------------
+
+Handler = Callable[[dict[str, Any]], Any]
+
+
+@dataclass
+class Outcome:
+    """What happened to one message, for metrics and tests."""
+
+    status: str  # "done", "stale" or "rejected"
+    detail: str = ""
+    result: Any = None
+
+
+def run_job(raw: str, handler: Handler, *, now: float) -> Outcome:
+    """Validate an envelope, drop it if stale, and run ``handler`` in its context.
+
+    The handler runs inside a fresh :class:`contextvars.Context`, so nothing
+    it sets leaks into the next job on the same worker thread.
+    """
+    try:
+        envelope = JobEnvelope.from_json(raw)
+    except EnvelopeError as error:
+        return Outcome("rejected", str(error))
+    age = now - envelope.enqueued_at
+    if age > envelope.stale_after_s:
+        return Outcome("stale", f"{envelope.job_type} waited {age:.0f} s, "
+                                f"budget {envelope.stale_after_s:.0f} s")
+    trace_id, producer_span, _ = parse_traceparent(envelope.traceparent)
+    job_context = RequestContext(
+        trace_id=trace_id,
+        span_id=new_span_id(),  # the consumer span: new, linked to the producer's
+        correlation_id=envelope.correlation_id,
+        tenant=envelope.tenant,
+        principal=envelope.principal,
+        locale=envelope.locale,
+        linked_span_id=producer_span,
+    )
+
+    def in_context() -> Any:
+        current.set(job_context)
+        return handler(envelope.payload)
+
+    return Outcome("done", result=contextvars.Context().run(in_context))
+
+
+# -- Logging: every line carries the context --------------------------------------
+
+
+class ContextFilter(logging.Filter):
+    """Add the current context's ids to every log record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Attach ``correlation_id``, ``trace_id`` and ``tenant`` (or "-")."""
+        context = current.get()
+        record.correlation_id = context.correlation_id if context else "-"
+        record.trace_id = context.trace_id if context else "-"
+        record.tenant = context.tenant if context else "-"
+        return True
+
+
+# -- Why ambient context fails in worker pools -----------------------------------
+
+
+def context_in_pool(copy: bool) -> str | None:
+    """Read the current tenant from a pool thread, with or without copying context.
+
+    A ``ThreadPoolExecutor`` thread does not inherit the submitting thread's
+    context variables; ``contextvars.copy_context().run`` carries them over.
+    (``asyncio.to_thread`` does that copy for you; ``loop.run_in_executor``
+    does not.)
+    """
+
+    def read_tenant() -> str | None:
+        context = current.get()
+        return context.tenant if context else None
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        if copy:
+            return pool.submit(contextvars.copy_context().run, read_tenant).result()
+        return pool.submit(read_tenant).result()
+
+
+_ambient = threading.local()
+
+
+def thread_local_leak(requests: list[tuple[str, bool]]) -> list[str | None]:
+    """Serve requests on one pooled thread that keeps the tenant in a thread-local.
+
+    Each request is (tenant, sets_tenant). A request whose code path forgets
+    to set the tenant sees whatever the previous request on that thread left.
+    """
+
+    def handle(tenant: str, sets_tenant: bool) -> str | None:
+        if sets_tenant:
+            _ambient.tenant = tenant
+        return getattr(_ambient, "tenant", None)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return [pool.submit(handle, tenant, sets).result() for tenant, sets in requests]
+
+
+# -- Demonstration ------------------------------------------------------------------
+
+
+def main() -> None:
+    """Show a job crossing the queue with its context, then the two pool pitfalls."""
+    logging.basicConfig(level=logging.INFO,
+                        format="%(levelname)s corr=%(correlation_id)s tenant=%(tenant)s "
+                               "%(message)s")
+    log = logging.getLogger("demo")
+    log.addFilter(ContextFilter())
+    queue = Queue()
+    request = RequestContext(trace_id=new_trace_id(), span_id=new_span_id(),
+                             correlation_id="req-7f3a", tenant="acme", principal="user-42")
+    token = current.set(request)
+    try:
+        log.info("request: export invoices")
+        enqueue(queue, "export-invoices", {"month": "2025-06"}, now=1_000.0,
+                stale_after_s=3_600, idempotency_key="export-acme-2025-06",
+                request_id="req-7f3a")
+    finally:
+        current.reset(token)
+
+    def export(payload: dict[str, Any]) -> str:
+        context = require_context()
+        log.info("job: exporting %s", payload["month"])
+        same_trace = context.trace_id == request.trace_id
+        return f"exported {payload['month']} for {context.tenant}, same trace: {same_trace}"
+
+    without_tenant = json.loads(queue.messages[0])
+    del without_tenant["tenant"]
+    for raw, now in [(queue.messages[0], 1_030.0), (queue.messages[0], 9_000.0),
+                     (json.dumps(without_tenant), 1_030.0)]:
+        outcome = run_job(raw, export, now=now)
+        print(f"{outcome.status}: {outcome.detail or outcome.result}")
+    current.set(request)
+    print("pool thread, no copy:", context_in_pool(copy=False))
+    print("pool thread, copied:", context_in_pool(copy=True))
+    print("thread-local leak:", thread_local_leak([("acme", True), ("globex", False)]))
+
+
+if __name__ == "__main__":
+    main()
