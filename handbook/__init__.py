@@ -9,6 +9,7 @@ handlers:
 - :mod:`handbook.cards`: the ``{article-cards}`` directive on topic pages.
 - :mod:`handbook.ablog_furo`: makes ABlog's pages render in furo's layout.
 - :mod:`handbook.incremental`: rewrites every page when navigation or posts change.
+- :mod:`handbook.parallel`: makes ABlog safe for ``sphinx-build -j``.
 - :mod:`handbook.sitemap`: keeps ``sitemap.xml`` complete after incremental builds.
 - :mod:`handbook.feeds`: makes ABlog's Atom feeds reproducible.
 """
@@ -19,7 +20,7 @@ from typing import Any
 
 from sphinx.application import Sphinx
 
-from handbook import ablog_furo, articles, cards, feeds, incremental, sitemap
+from handbook import ablog_furo, articles, cards, feeds, incremental, parallel, sitemap
 
 __version__ = "1.0"
 
@@ -34,10 +35,11 @@ def setup(app: Sphinx) -> dict[str, Any]:
     sitemap.setup(app)
     feeds.setup(app)
     incremental.setup(app)
+    parallel.setup(app)
     return {
         "version": __version__,
-        # Nothing here keeps state outside the environment, but ABlog declares
-        # itself parallel-unsafe, so the build as a whole stays serial.
+        # All state lives in the environment and is merged (articles.merge,
+        # parallel.merge_ablog_posts).
         "parallel_read_safe": True,
         "parallel_write_safe": True,
     }

@@ -1,0 +1,249 @@
+"""Shrink a failing input with delta debugging (ddmin).
+
+Zeller and Hildebrandt's ddmin ("Simplifying and Isolating Failure-Inducing
+Input", IEEE TSE 2002) takes an input that makes a program fail and a test
+that says whether a candidate input still shows *that* failure. It removes
+chunks of the input, first large ones, then smaller ones, and stops at a
+1-minimal input: removing any single remaining element makes the failure go.
+
+The demo reduces a 40-line log batch that crashes a ``key=value`` parser to a
+four-character line, and shows how a sloppy test ("any exception") shrinks
+the input to a different failure instead.
+
+Run ``python -m examples.bug_investigation``.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass
+class Reduction(Generic[T]):
+    """What a ddmin run produced.
+
+    Attributes:
+        result: The 1-minimal failing input.
+        tests: How many times the test function actually ran.
+        cache_hits: Candidates skipped because they had been tested already.
+    """
+
+    result: list[T]
+    tests: int
+    cache_hits: int
+
+
+def split(items: Sequence[T], n: int) -> list[tuple[T, ...]]:
+    """Cut ``items`` into ``n`` contiguous chunks whose sizes differ by at most one."""
+    size, extra = divmod(len(items), n)
+    chunks: list[tuple[T, ...]] = []
+    start = 0
+    for index in range(n):
+        end = start + size + (1 if index < extra else 0)
+        chunks.append(tuple(items[start:end]))
+        start = end
+    return chunks
+
+
+def ddmin(items: Sequence[T], fails: Callable[[list[T]], bool]) -> Reduction[T]:
+    """Reduce ``items`` to a 1-minimal subsequence for which ``fails`` is true.
+
+    ``fails`` must return True only when a candidate reproduces the original
+    failure, and must be deterministic: ddmin trusts every answer. The empty
+    input is assumed to pass and is never tested.
+
+    At granularity ``n`` the current input is cut into ``n`` chunks. If a
+    chunk alone still fails, it becomes the input (granularity back to 2). If
+    the input minus one chunk still fails, that becomes the input (granularity
+    ``n - 1``). Otherwise the chunks are halved; when they are single elements
+    and nothing can be removed, the input is 1-minimal.
+    """
+    cache: dict[tuple[T, ...], bool] = {}
+    counts = {"tests": 0, "hits": 0}
+
+    def check(candidate: tuple[T, ...]) -> bool:
+        if candidate in cache:
+            counts["hits"] += 1
+            return cache[candidate]
+        counts["tests"] += 1
+        outcome = bool(fails(list(candidate)))
+        cache[candidate] = outcome
+        return outcome
+
+    current = tuple(items)
+    if not check(current):
+        raise ValueError("the starting input does not reproduce the failure")
+    n = 2
+    while len(current) >= 2:
+        chunks = split(current, n)
+        reduced = next((chunk for chunk in chunks if check(chunk)), None)
+        if reduced is not None:
+            current, n = reduced, 2
+            continue
+        complements = (
+            tuple(x for j, chunk in enumerate(chunks) if j != i for x in chunk)
+            for i in range(len(chunks))
+        )
+        reduced = next((c for c in complements if check(c)), None)
+        if reduced is not None:
+            current, n = reduced, max(n - 1, 2)
+            continue
+        if n >= len(current):
+            break
+        n = min(2 * n, len(current))
+    return Reduction(list(current), counts["tests"], counts["hits"])
+
+
+def is_one_minimal(items: Sequence[T], fails: Callable[[list[T]], bool]) -> bool:
+    """True if ``items`` fails and removing any single element makes it pass."""
+    if not fails(list(items)):
+        return False
+    return all(not fails(list(items[:i]) + list(items[i + 1 :])) for i in range(len(items)))
+
+
+# --- The bug under investigation ---------------------------------------------
+
+
+class ParseError(ValueError):
+    """Malformed input, reported the way the parser intends."""
+
+
+def parse_fields(line: str, *, check_escape_bounds: bool = True) -> dict[str, str]:
+    """Parse ``key=value`` pairs separated by spaces.
+
+    Values may be double-quoted; inside quotes a backslash escapes the next
+    character. With ``check_escape_bounds=False`` this is release v411, which
+    reads past the end of a line that stops right after a backslash and
+    crashes with IndexError instead of raising ParseError.
+    """
+    fields: dict[str, str] = {}
+    i, end = 0, len(line)
+    while i < end:
+        if line[i] == " ":
+            i += 1
+            continue
+        eq = line.find("=", i)
+        if eq == -1 or eq == i or " " in line[i:eq]:
+            raise ParseError(f"expected key=value at column {i}")
+        key, i = line[i:eq], eq + 1
+        if i < end and line[i] == '"':
+            i += 1
+            chars: list[str] = []
+            while True:
+                if i >= end:
+                    raise ParseError(f"unterminated quoted value for {key!r}")
+                char = line[i]
+                if char == "\\":
+                    if check_escape_bounds and i + 1 >= end:
+                        raise ParseError(f"unterminated quoted value for {key!r}")
+                    chars.append(line[i + 1])
+                    i += 2
+                elif char == '"':
+                    i += 1
+                    break
+                else:
+                    chars.append(char)
+                    i += 1
+            fields[key] = "".join(chars)
+        else:
+            stop = line.find(" ", i)
+            stop = end if stop == -1 else stop
+            fields[key], i = line[i:stop], stop
+    return fields
+
+
+def parse_batch(text: str, *, check_escape_bounds: bool = True) -> list[dict[str, str]]:
+    """Parse every non-empty line of a batch."""
+    return [
+        parse_fields(line, check_escape_bounds=check_escape_bounds)
+        for line in text.splitlines()
+        if line
+    ]
+
+
+def crashes_like_production(text: str) -> bool:
+    """The precise test: v411 dies with IndexError, the production signature."""
+    try:
+        parse_batch(text, check_escape_bounds=False)
+    except IndexError:
+        return True
+    except ParseError:
+        return False
+    return False
+
+
+def any_exception(text: str) -> bool:
+    """The sloppy test: any exception counts as 'the bug'."""
+    try:
+        parse_batch(text, check_escape_bounds=False)
+    except Exception:
+        return True
+    return False
+
+
+def make_batch(seed: int = 7, lines: int = 40, bad_line: int = 27) -> str:
+    """A deterministic log batch; one line was cut by a reader's byte limit.
+
+    The cut lands right after the first backslash of an escaped ``\\\\`` pair
+    in a quoted Windows path, which is what crashes v411.
+    """
+    rng = random.Random(seed)
+    rows = []
+    for number in range(lines):
+        job = rng.randint(100, 999)
+        path = f"C:\\\\builds\\\\job-{job}\\\\out"
+        row = (
+            f"ts=2025-04-17T10:{number // 60:02d}:{number % 60:02d}Z level=info "
+            f'host=win-build-{rng.randint(1, 9)} path="{path}" bytes={rng.randint(10, 99999)} '
+            f'msg="artifact stored"'
+        )
+        if number == bad_line:
+            row = row[: row.index("\\\\") + 1]
+        rows.append(row)
+    return "\n".join(rows)
+
+
+def main() -> None:
+    """Reduce the batch by lines, then by characters, and compare the tests."""
+    batch = make_batch()
+    lines = batch.splitlines()
+    print(f"batch: {len(lines)} lines, {len(batch)} chars; v411 crashes with IndexError")
+
+    by_line = ddmin(lines, lambda kept: crashes_like_production("\n".join(kept)))
+    (line,) = by_line.result
+    print(f"step 1, lines:  {len(lines)} -> 1 line ({len(line)} chars) in {by_line.tests} tests")
+
+    by_char = ddmin(line, lambda kept: crashes_like_production("".join(kept)))
+    minimal = "".join(by_char.result)
+    print(
+        f"step 2, chars:  {len(line)} -> {len(minimal)} chars [{minimal}] "
+        f"in {by_char.tests} tests"
+    )
+    print(f"   total: {by_line.tests + by_char.tests} tests")
+
+    direct = ddmin(batch, lambda kept: crashes_like_production("".join(kept)))
+    print(
+        f"characters only, no line step: {len(batch)} -> {len(direct.result)} chars "
+        f"in {direct.tests} tests"
+    )
+
+    sloppy = ddmin(line, lambda kept: any_exception("".join(kept)))
+    sloppy_text = "".join(sloppy.result)
+    try:
+        parse_batch(sloppy_text, check_escape_bounds=False)
+    except Exception as exc:
+        print(f"'any exception' test shrinks to [{sloppy_text}]: {type(exc).__name__}: {exc}")
+
+    try:
+        parse_fields(minimal)
+    except ParseError as exc:
+        print(f"fixed parser on [{minimal}]: ParseError: {exc}")
+
+
+if __name__ == "__main__":
+    main()

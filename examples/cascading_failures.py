@@ -1,0 +1,330 @@
+"""Cascading failures: fan-out tail arithmetic and a tick-based overload simulation.
+
+Two small tools for reasoning about a cascade:
+
+* closed-form helpers for fan-out tail probability and layered retries;
+* a deterministic simulation of one shared backend serving three request
+  classes, where an internal spike, client timeouts and retries can leave the
+  backend stuck at zero goodput after the spike has ended, and where a retry
+  budget, a deadline check and priority-aware admission get it out.
+
+Time is simulated in ticks (think of a tick as 100 ms); nothing sleeps. Run
+``python -m examples.cascading_failures`` for a demo.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+
+CLASSES: tuple[str, ...] = ("critical", "default", "sheddable")
+"""Request classes in priority order, most important first."""
+
+
+# --- Fan-out and layered retries: closed forms --------------------------------
+
+
+def prob_any_slow(p_slow: float, fanout: int) -> float:
+    """Return the chance that at least one of ``fanout`` parallel calls is slow.
+
+    Each call is slow independently with probability ``p_slow``; a request
+    that waits for all of them is as slow as its slowest call.
+    """
+    if not 0.0 <= p_slow <= 1.0:
+        raise ValueError("p_slow must be a probability")
+    if fanout < 0:
+        raise ValueError("fanout must be non-negative")
+    return 1.0 - (1.0 - p_slow) ** fanout
+
+
+def leaf_tail_budget(fanout: int, target: float) -> float:
+    """Return how often each of ``fanout`` calls may be slow for the request to be
+    slow at most ``target`` of the time (the inverse of :func:`prob_any_slow`)."""
+    if fanout <= 0:
+        raise ValueError("fanout must be positive")
+    if not 0.0 <= target < 1.0:
+        raise ValueError("target must be in [0, 1)")
+    return 1.0 - (1.0 - target) ** (1.0 / fanout)
+
+
+def attempts_at_bottom(attempts_per_layer: int, layers: int) -> int:
+    """Return the worst-case attempts one user action makes on the lowest layer
+    when each of ``layers`` layers makes up to ``attempts_per_layer`` attempts."""
+    if attempts_per_layer < 1 or layers < 0:
+        raise ValueError("need at least one attempt per layer")
+    return attempts_per_layer**layers
+
+
+# --- Simulation --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How clients retry and how the server admits and serves work."""
+
+    name: str
+    max_attempts: int = 3
+    """Attempts per request, the first one included (1 means no retries)."""
+    retry_budget: float | None = None
+    """Retries allowed as a share of new requests (0.1 = 10 %); None = unlimited."""
+    drop_expired: bool = False
+    """The server checks the caller's deadline and skips expired work cheaply."""
+    max_wait: dict[str, float] | None = None
+    """Per-class admission limit: the queued work, in ticks of capacity, above
+    which that class is shed. None = admit everything the queue can hold."""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Capacity, traffic and the spike that triggers the incident."""
+
+    capacity: int = 100
+    """Fresh attempts the backend can serve per tick."""
+    base: dict[str, int] = field(
+        default_factory=lambda: {"critical": 30, "default": 30, "sheddable": 20}
+    )
+    """New requests per tick and class before and after the spike (80 % load)."""
+    spike: dict[str, int] = field(default_factory=lambda: {"sheddable": 80})
+    """Extra new requests per tick while the spike lasts (an internal batch job)."""
+    spike_start: int = 20
+    spike_end: int = 40
+    timeout: int = 5
+    """Ticks a caller waits for one attempt before giving up on it."""
+    queue_limit: int = 1000
+    expired_cost: float = 0.02
+    """Capacity spent to recognize and skip one expired attempt (drop_expired)."""
+    ticks: int = 240
+
+
+@dataclass
+class _Batch:
+    """Attempts of one class and attempt number that entered the queue together."""
+
+    enqueued: int
+    cls: str
+    attempt: int
+    count: int
+
+
+@dataclass
+class Result:
+    """Per-tick measurements of one run."""
+
+    scenario: Scenario
+    policy: Policy
+    goodput: list[dict[str, int]] = field(default_factory=list)
+    """Attempts served before their caller's timeout, per tick and class."""
+    offered: list[int] = field(default_factory=list)
+    """Attempts arriving per tick: new requests plus retries."""
+    new: list[int] = field(default_factory=list)
+    shed: list[int] = field(default_factory=list)
+    wasted: list[int] = field(default_factory=list)
+    """Attempts served after their caller had already given up."""
+    queue: list[int] = field(default_factory=list)
+
+    def total_goodput(self, tick: int) -> int:
+        """Return the goodput of all classes at ``tick``."""
+        return sum(self.goodput[tick].values())
+
+    def mean_goodput(self, start: int, end: int, cls: str | None = None) -> float:
+        """Return the mean goodput per tick over ``[start, end)``, for one class or all."""
+        ticks = range(start, end)
+        if cls is None:
+            return sum(self.total_goodput(t) for t in ticks) / len(ticks)
+        return sum(self.goodput[t][cls] for t in ticks) / len(ticks)
+
+    def amplification(self, start: int, end: int) -> float:
+        """Return attempts offered per new request over ``[start, end)``."""
+        return sum(self.offered[start:end]) / sum(self.new[start:end])
+
+    def recovery_ticks(self, fraction: float = 0.95, hold: int = 5) -> int | None:
+        """Return ticks from the end of the spike until goodput stays at or above
+        ``fraction`` of the base load for ``hold`` ticks, or None if it never does."""
+        target = fraction * sum(self.scenario.base.values())
+        start = self.scenario.spike_end
+        for t in range(start, len(self.goodput) - hold + 1):
+            if all(self.total_goodput(u) >= target for u in range(t, t + hold)):
+                return t - start
+        return None
+
+
+def simulate(policy: Policy, scenario: Scenario | None = None) -> Result:
+    """Run one scenario under one policy and return what happened at every tick.
+
+    Each tick: new requests and due retries arrive and are admitted or
+    rejected; the server serves the queue in FIFO order; callers whose attempt
+    has waited ``timeout`` ticks give up and may retry on the next tick.
+    """
+    sc = scenario or Scenario()
+    result = Result(sc, policy)
+    queue: deque[_Batch] = deque()
+    retries_due: dict[int, dict[tuple[str, int], int]] = defaultdict(dict)
+    bucket = 0.0  # retry tokens, when a budget is set
+
+    def schedule_retries(tick: int, cls: str, attempt: int, failed: int) -> None:
+        nonlocal bucket
+        if attempt >= policy.max_attempts or failed <= 0:
+            return
+        allowed = failed
+        if policy.retry_budget is not None:
+            allowed = min(failed, int(bucket))
+            bucket -= allowed
+        if allowed:
+            due = retries_due[tick + 1]
+            due[(cls, attempt + 1)] = due.get((cls, attempt + 1), 0) + allowed
+
+    for t in range(sc.ticks):
+        spiking = sc.spike_start <= t < sc.spike_end
+        arrivals: dict[tuple[str, int], int] = {}
+        new_total = 0
+        for cls in CLASSES:
+            n = sc.base.get(cls, 0) + (sc.spike.get(cls, 0) if spiking else 0)
+            arrivals[(cls, 1)] = n
+            new_total += n
+        for key, n in retries_due.pop(t, {}).items():
+            arrivals[key] = arrivals.get(key, 0) + n
+        if policy.retry_budget is not None:
+            bucket = min(
+                bucket + policy.retry_budget * new_total, 10 * policy.retry_budget * new_total
+            )
+
+        # Admission.
+        queued = sum(b.count for b in queue)
+        admitted: dict[tuple[str, int], int] = {}
+        shed = 0
+        if policy.max_wait is not None:
+            # Priority-aware: higher classes are admitted first and may fill the
+            # queue further; a class is shed above its own waiting limit.
+            for cls in CLASSES:
+                limit = min(sc.queue_limit, int(policy.max_wait[cls] * sc.capacity))
+                for (c, attempt), n in sorted(arrivals.items()):
+                    if c != cls:
+                        continue
+                    take = max(0, min(n, limit - queued))
+                    admitted[(c, attempt)] = take
+                    queued += take
+                    shed += n - take  # explicit "overloaded": not retried
+        else:
+            free = sc.queue_limit - queued
+            total = sum(arrivals.values())
+            for key, n in sorted(arrivals.items()):
+                take = n if total <= free else (n * free) // total
+                admitted[key] = take
+                # A full queue rejects at once; the caller may retry next tick.
+                schedule_retries(t, key[0], key[1], n - take)
+        for (cls, attempt), n in sorted(admitted.items()):
+            if n:
+                queue.append(_Batch(t, cls, attempt, n))
+
+        # Service, oldest first.
+        capacity = float(sc.capacity)
+        good = dict.fromkeys(CLASSES, 0)
+        wasted = 0
+        while queue and capacity > 1e-9:
+            head = queue[0]
+            expired = t - head.enqueued > sc.timeout
+            cost = sc.expired_cost if (expired and policy.drop_expired) else 1.0
+            n = min(head.count, int(capacity / cost + 1e-9))
+            if n == 0:
+                break
+            capacity -= n * cost
+            head.count -= n
+            if not expired:
+                good[head.cls] += n
+            elif not policy.drop_expired:
+                wasted += n
+            if head.count == 0:
+                queue.popleft()
+
+        # Callers of attempts that have now waited `timeout` ticks give up.
+        for batch in queue:
+            if batch.enqueued > t - sc.timeout:
+                break
+            if batch.enqueued == t - sc.timeout:
+                schedule_retries(t, batch.cls, batch.attempt, batch.count)
+
+        result.goodput.append(good)
+        result.offered.append(sum(arrivals.values()))
+        result.new.append(new_total)
+        result.shed.append(shed)
+        result.wasted.append(wasted)
+        result.queue.append(sum(b.count for b in queue))
+    return result
+
+
+DEFAULT_WAITS: dict[str, float] = {"critical": 4.0, "default": 3.0, "sheddable": 1.5}
+"""Admission limits in ticks of queued work; the caller's timeout is 5 ticks."""
+
+POLICIES: tuple[Policy, ...] = (
+    Policy("retries, no protection"),
+    Policy("no retries", max_attempts=1),
+    Policy("retry budget 10 %", retry_budget=0.1),
+    Policy("budget + deadline check", retry_budget=0.1, drop_expired=True),
+    Policy(
+        "budget + deadline + shedding", retry_budget=0.1, drop_expired=True, max_wait=DEFAULT_WAITS
+    ),
+)
+"""The policies the demo compares, from naive to fully protected."""
+
+
+def summarize(result: Result) -> dict[str, float | int | None]:
+    """Return the headline numbers of one run (per-tick means)."""
+    sc = result.scenario
+    return {
+        "before": result.mean_goodput(0, sc.spike_start),
+        "during": result.mean_goodput(sc.spike_start, sc.spike_end),
+        "critical_during": result.mean_goodput(sc.spike_start, sc.spike_end, "critical"),
+        "after": result.mean_goodput(sc.ticks - 40, sc.ticks),
+        "amplification_late": result.amplification(sc.ticks - 40, sc.ticks),
+        "recovery": result.recovery_ticks(),
+    }
+
+
+def main() -> None:
+    """Print the fan-out arithmetic and the policy comparison."""
+    print("Fan-out: chance that a request waits on at least one slow call (1 % each)")
+    for n in (1, 10, 50, 100):
+        print(f"  {n:>3} calls: {prob_any_slow(0.01, n):6.1%}")
+    print(
+        f"  to keep 100-call requests 95 % fast, each call may be slow "
+        f"{leaf_tail_budget(100, 0.05):.3%} of the time"
+    )
+    print(
+        f"Retries: 4 attempts at each of 3 layers -> {attempts_at_bottom(4, 3)} "
+        "attempts at the bottom\n"
+    )
+
+    sc = Scenario()
+    print(
+        f"Backend: {sc.capacity} attempts/tick, base load {sum(sc.base.values())}/tick, "
+        f"+{sum(sc.spike.values())}/tick sheddable spike in ticks "
+        f"{sc.spike_start}-{sc.spike_end - 1}, timeout {sc.timeout} ticks"
+    )
+    header = (
+        f"{'policy':<30}{'before':>7}{'spike':>7}{'crit.':>7}"
+        f"{'late':>7}{'attempts/req':>14}{'recovery':>10}"
+    )
+    print(header)
+    for policy in POLICIES:
+        s = summarize(simulate(policy, sc))
+        recovery = "never" if s["recovery"] is None else f"{s['recovery']} ticks"
+        print(
+            f"{policy.name:<30}{s['before']:>7.0f}{s['during']:>7.0f}"
+            f"{s['critical_during']:>7.0f}{s['after']:>7.0f}"
+            f"{s['amplification_late']:>14.2f}{recovery:>10}"
+        )
+    print(
+        "(goodput per tick; 'crit.' = critical goodput during the spike, offered 30; "
+        "'late' = mean of the last 40 ticks, as are attempts/req)\n"
+    )
+
+    print("Goodput every 20 ticks (the spike covers ticks 20-39):")
+    marks = range(0, sc.ticks, 20)
+    print(f"{'tick':<30}" + "".join(f"{t:>5}" for t in marks))
+    for policy in POLICIES[:3]:
+        run = simulate(policy, sc)
+        print(f"{policy.name:<30}" + "".join(f"{run.total_goodput(t):>5}" for t in marks))
+
+
+if __name__ == "__main__":
+    main()

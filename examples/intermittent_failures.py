@@ -1,0 +1,267 @@
+"""Measure an intermittent failure, find the condition behind it, and size the proof of a fix.
+
+Four tools, all deterministic:
+
+* a seeded simulation of a read-modify-write race between workers, where a
+  scheduler decides at every step whether to switch workers, so the same
+  seed always gives the same interleaving;
+* the Wilson score interval for a failure rate measured as k failures in n runs;
+* the number of clean runs needed before "zero failures" means the rate is
+  below a target (the rule of three is its approximation);
+* a ranking of request attributes by how much their failure rate exceeds the
+  rest of the traffic, with intervals, on synthetic request records in which
+  the real cause (idle pooled connections outliving the server's keep-alive
+  timeout) is confounded with night hours and with a deploy.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import defaultdict
+from dataclasses import dataclass
+
+Z95 = 1.959964  # two-sided 95 % normal quantile
+
+
+def run_interleaving(
+    seed: int, switch_prob: float, window_steps: int = 0, workers: int = 2, atomic: bool = False
+) -> bool:
+    """Run workers that each add 1 to a shared counter; return True if none was lost.
+
+    Each worker reads the counter, does ``window_steps`` steps of other work,
+    then writes back what it read plus one. After every step the scheduler
+    switches to another runnable worker with probability ``switch_prob``.
+    With ``atomic=True`` the read and the write are one step (a lock or a
+    compare-and-set), so no interleaving can lose an update.
+    """
+    rng = random.Random(seed)
+    counter = 0
+    program = ["increment"] if atomic else ["read"] + ["work"] * window_steps + ["write"]
+    position = [0] * workers
+    seen = [0] * workers
+    current = rng.randrange(workers)
+    while True:
+        runnable = [w for w in range(workers) if position[w] < len(program)]
+        if not runnable:
+            break
+        if current not in runnable:
+            current = rng.choice(runnable)
+        step = program[position[current]]
+        if step == "increment":
+            counter += 1
+        elif step == "read":
+            seen[current] = counter
+        elif step == "write":
+            counter = seen[current] + 1
+        position[current] += 1
+        others = [w for w in runnable if w != current and position[w] < len(program)]
+        if others and rng.random() < switch_prob:
+            current = rng.choice(others)
+    return counter == workers
+
+
+def measure(
+    runs: int,
+    seed: int = 0,
+    switch_prob: float = 0.02,
+    window_steps: int = 0,
+    workers: int = 2,
+    atomic: bool = False,
+) -> int:
+    """Run the interleaving ``runs`` times with consecutive seeds; return the failure count."""
+    return sum(
+        not run_interleaving(seed + i, switch_prob, window_steps, workers, atomic)
+        for i in range(runs)
+    )
+
+
+def wilson_interval(failures: int, runs: int, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval for a proportion; sound at 0 failures and at small n."""
+    if runs <= 0:
+        raise ValueError("runs must be positive")
+    p = failures / runs
+    denom = 1 + z * z / runs
+    center = (p + z * z / (2 * runs)) / denom
+    half = z / denom * math.sqrt(p * (1 - p) / runs + z * z / (4 * runs * runs))
+    return max(0.0, center - half), min(1.0, center + half)
+
+
+def runs_needed(rate: float, confidence: float = 0.95) -> int:
+    """Clean runs needed so that a failure rate of ``rate`` would have shown up at least once.
+
+    Solves (1 - rate) ** n <= 1 - confidence. At 95 % this is close to 3 / rate,
+    the rule of three.
+    """
+    if not 0 < rate < 1:
+        raise ValueError("rate must be between 0 and 1")
+    return math.ceil(math.log(1 - confidence) / math.log(1 - rate))
+
+
+def upper_bound_after_clean_runs(runs: int, confidence: float = 0.95) -> float:
+    """Highest failure rate still consistent with ``runs`` runs and zero failures."""
+    return 1 - (1 - confidence) ** (1 / runs)
+
+
+@dataclass(frozen=True)
+class Request:
+    """One request log record: a few attributes and whether it failed."""
+
+    attrs: dict[str, str]
+    failed: bool
+
+
+def idle_bucket(seconds: float) -> str:
+    """Coarse bucket for how long the pooled connection sat idle before this request."""
+    if seconds < 1:
+        return "<1s"
+    return "1-5s" if seconds < 5 else ">=5s"
+
+
+def synthetic_requests(count: int = 20_000, seed: int = 7) -> list[Request]:
+    """Two days of requests to a service behind a client-side connection pool.
+
+    The server closes connections after 5 s idle; the client pool keeps them
+    for 60 s. A request sent on a connection idle for 5 s or more races the
+    server's close and fails half the time. Traffic is thin at night, so idle
+    connections, and therefore failures, cluster at night; version v42 was
+    deployed at 18:00 on the first day, so it also sees more night traffic.
+    Everything else fails at 0.2 %.
+    """
+    rng = random.Random(seed)
+    hours = [(day, hour) for day in (0, 1) for hour in range(24)]
+    weights = [6 if 8 <= hour < 20 else 1 for _, hour in hours]
+    requests = []
+    for _ in range(count):
+        day, hour = rng.choices(hours, weights)[0]
+        mean_idle = 0.6 if 8 <= hour < 20 else 4.0
+        idle = rng.expovariate(1 / mean_idle)
+        failed = rng.random() < (0.5 if idle >= 5 else 0.002)
+        attrs = {
+            "host": f"web-{rng.randint(1, 6)}",
+            "version": "v42" if (day, hour) >= (0, 18) else "v41",
+            "hours": f"{hour // 6 * 6:02d}-{hour // 6 * 6 + 5:02d}",
+            "conn_idle": idle_bucket(idle),
+        }
+        requests.append(Request(attrs, failed))
+    return requests
+
+
+@dataclass(frozen=True)
+class Suspect:
+    """Failure statistics for one attribute value against all other traffic."""
+
+    attr: str
+    value: str
+    failures: int
+    runs: int
+    low: float
+    high: float
+    rest_high: float
+    lift: float
+
+    @property
+    def separated(self) -> bool:
+        """True when the value's interval lies wholly above the rest's interval."""
+        return self.low > self.rest_high
+
+
+def rank_suspects(requests: list[Request]) -> list[Suspect]:
+    """Rank every attribute value by the low end of its failure-rate interval."""
+    counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    total_fail = sum(r.failed for r in requests)
+    for r in requests:
+        for attr, value in r.attrs.items():
+            counts[(attr, value)][0] += r.failed
+            counts[(attr, value)][1] += 1
+    suspects = []
+    for (attr, value), (k, n) in counts.items():
+        rest_k, rest_n = total_fail - k, len(requests) - n
+        if rest_n == 0:
+            continue
+        low, high = wilson_interval(k, n)
+        rest_rate = rest_k / rest_n
+        _, rest_high = wilson_interval(rest_k, rest_n)
+        lift = (k / n) / rest_rate if rest_rate else math.inf
+        suspects.append(Suspect(attr, value, k, n, low, high, rest_high, lift))
+    return sorted(suspects, key=lambda s: -s.low)
+
+
+def rate_within(
+    requests: list[Request], attr: str, condition: tuple[str, str]
+) -> dict[tuple[bool, str], tuple[int, int]]:
+    """Failures and runs per value of ``attr``, split by whether ``condition`` holds.
+
+    Stratifying by the leading suspect shows whether a second attribute still
+    matters once the first is held fixed, or was only riding along with it.
+    """
+    table: dict[tuple[bool, str], list[int]] = defaultdict(lambda: [0, 0])
+    cond_attr, cond_value = condition
+    for r in requests:
+        key = (r.attrs[cond_attr] == cond_value, r.attrs[attr])
+        table[key][0] += r.failed
+        table[key][1] += 1
+    return {key: (k, n) for key, (k, n) in sorted(table.items())}
+
+
+def main() -> None:
+    """Measure the race, amplify it, check the fix, and rank suspects in request logs."""
+    runs = 3000
+    base = measure(runs, switch_prob=0.02)
+    lo, hi = wilson_interval(base, runs)
+    print(
+        f"race as shipped: {base}/{runs} runs lost an update, "
+        f"rate {base / runs:.2%} (95 % interval {lo:.2%} to {hi:.2%})"
+    )
+    print(
+        "clean streaks of the unfixed race, from seeds 0, 500, 1000, 1500: "
+        + ", ".join(str(_clean_streak(start)) for start in (0, 500, 1000, 1500))
+    )
+    need = runs_needed(lo)
+    point, rule = runs_needed(base / runs), math.ceil(3 / lo)
+    print(
+        f"clean runs to trust a fix at the low end {lo:.2%}: {need} "
+        f"(at the point estimate: {point}; rule of three: {rule})"
+    )
+
+    amp = measure(200, switch_prob=0.02, window_steps=49)
+    amp_lo, amp_hi = wilson_interval(amp, 200)
+    print(
+        f"\nwindow widened by 49 steps: {amp}/200 fail, interval {amp_lo:.0%} to {amp_hi:.0%} "
+        f"(predicted 1 - 0.98^50 = {1 - 0.98**50:.0%}); "
+        f"clean runs to trust a fix: {runs_needed(amp_lo)}"
+    )
+
+    fixed = measure(need, seed=10_000, switch_prob=0.02, atomic=True)
+    fixed_amp = measure(200, seed=10_000, switch_prob=0.02, window_steps=49, atomic=True)
+    print(
+        f"atomic increment: {fixed}/{need} fail as shipped, {fixed_amp}/200 amplified; "
+        f"rate now below {upper_bound_after_clean_runs(need):.2%} (95 %)"
+    )
+
+    print("\nsuspects in 20,000 request records (failures, rate, 95 % interval, lift):")
+    requests = synthetic_requests()
+    for s in rank_suspects(requests)[:6]:
+        mark = "separated" if s.separated else "overlaps the rest"
+        print(
+            f"  {s.attr + '=' + s.value:<15} {s.failures:4d}/{s.runs:<6} "
+            f"{s.failures / s.runs:6.2%} [{s.low:6.2%}, {s.high:6.2%}] "
+            f"lift {s.lift:5.1f}  {mark}"
+        )
+    print("\nversion, split by conn_idle >= 5 s:")
+    split = rate_within(requests, "version", ("conn_idle", ">=5s"))
+    for (inside, version), (k, n) in split.items():
+        label = "idle >= 5 s" if inside else "idle <  5 s"
+        print(f"  {label} {version}: {k}/{n} = {k / n:.2%}")
+
+
+def _clean_streak(start: int) -> int:
+    """Consecutive passing runs of the shipped race starting at seed ``start``."""
+    streak = 0
+    while run_interleaving(start + streak, switch_prob=0.02):
+        streak += 1
+    return streak
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,130 @@
+"""Tests for the delta-debugging (ddmin) example."""
+
+from __future__ import annotations
+
+import pytest
+
+from examples.bug_investigation import (
+    ParseError,
+    any_exception,
+    crashes_like_production,
+    ddmin,
+    is_one_minimal,
+    make_batch,
+    parse_fields,
+    split,
+)
+
+
+def test_split_makes_near_equal_contiguous_chunks() -> None:
+    assert split(list(range(7)), 3) == [(0, 1, 2), (3, 4), (5, 6)]
+    assert [len(c) for c in split("x" * 10, 4)] == [3, 3, 2, 2]
+
+
+def test_single_culprit_needs_logarithmic_tests() -> None:
+    # Worked by hand: full input (1), [0-3] fails (2), [0,1] passes (3),
+    # [2,3] fails (4), [2] passes (5), [3] fails (6).
+    calls: list[list[int]] = []
+
+    def fails(kept: list[int]) -> bool:
+        calls.append(kept)
+        return 3 in kept
+
+    reduction = ddmin(list(range(8)), fails)
+    assert reduction.result == [3]
+    assert reduction.tests == 6 == len(calls)
+    assert reduction.cache_hits == 0
+
+
+def test_nothing_removable_costs_quadratic_tests() -> None:
+    # Granularity 2: 2 subsets (their complements are cache hits); 4: 4 + 4;
+    # 8: 8 + 8. Plus the starting input: 1 + 2 + 8 + 16 = 27.
+    reduction = ddmin(list(range(8)), lambda kept: len(kept) == 8)
+    assert reduction.result == list(range(8))
+    assert reduction.tests == 27
+    assert reduction.cache_hits == 2
+
+
+def test_interacting_elements_are_both_kept() -> None:
+    def fails(kept: list[int]) -> bool:
+        return 2 in kept and 6 in kept
+
+    reduction = ddmin(list(range(16)), fails)
+    assert reduction.result == [2, 6]
+    assert is_one_minimal(reduction.result, fails)
+
+
+def test_no_candidate_is_run_twice() -> None:
+    seen: list[tuple[str, ...]] = []
+
+    def fails(kept: list[str]) -> bool:
+        seen.append(tuple(kept))
+        return crashes_like_production("".join(kept))
+
+    line = make_batch().splitlines()[27]
+    ddmin(line, fails)
+    assert len(seen) == len(set(seen))
+
+
+def test_starting_input_must_fail() -> None:
+    with pytest.raises(ValueError):
+        ddmin([1, 2, 3], lambda kept: False)
+
+
+def test_is_one_minimal_detects_removable_elements() -> None:
+    def fails(kept: list[int]) -> bool:
+        return 3 in kept
+
+    assert is_one_minimal([3], fails)
+    assert not is_one_minimal([1, 3], fails)
+    assert not is_one_minimal([1, 2], fails)
+
+
+def test_demo_batch_reduces_to_a_one_minimal_line() -> None:
+    batch = make_batch()
+    lines = batch.splitlines()
+    assert crashes_like_production(batch)
+
+    by_line = ddmin(lines, lambda kept: crashes_like_production("\n".join(kept)))
+    assert by_line.result == [lines[27]]
+
+    def fails(kept: list[str]) -> bool:
+        return crashes_like_production("".join(kept))
+
+    by_char = ddmin(by_line.result[0], fails)
+    minimal = "".join(by_char.result)
+    assert minimal == 'h="\\'
+    assert is_one_minimal(by_char.result, fails)
+    assert (by_line.tests, by_char.tests) == (9, 33)
+
+
+def test_coarse_granularity_first_saves_tests() -> None:
+    batch = make_batch()
+    lines = batch.splitlines()
+    by_line = ddmin(lines, lambda kept: crashes_like_production("\n".join(kept)))
+    by_char = ddmin(by_line.result[0], lambda kept: crashes_like_production("".join(kept)))
+    direct = ddmin(batch, lambda kept: crashes_like_production("".join(kept)))
+    assert "".join(direct.result) == "".join(by_char.result)
+    assert by_line.tests + by_char.tests == 42
+    assert direct.tests == 187
+
+
+def test_sloppy_predicate_shrinks_to_a_different_failure() -> None:
+    line = make_batch().splitlines()[27]
+    sloppy = "".join(ddmin(line, lambda kept: any_exception("".join(kept))).result)
+    assert len(sloppy) == 1
+    assert not crashes_like_production(sloppy)
+    with pytest.raises(ParseError):
+        parse_fields(sloppy, check_escape_bounds=False)
+
+
+def test_regression_test_fails_on_v411_and_passes_on_the_fix() -> None:
+    minimal = 'h="\\'
+    with pytest.raises(IndexError):
+        parse_fields(minimal, check_escape_bounds=False)
+    with pytest.raises(ParseError, match="unterminated"):
+        parse_fields(minimal)
+
+
+def test_fixed_parser_still_reads_escapes() -> None:
+    assert parse_fields('a=1 path="C:\\\\b\\"x" z=q') == {"a": "1", "path": 'C:\\b"x', "z": "q"}

@@ -1,0 +1,103 @@
+"""The claims the cascading-failures article makes about its worked example."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from examples.cascading_failures import (
+    DEFAULT_WAITS,
+    POLICIES,
+    Policy,
+    Scenario,
+    attempts_at_bottom,
+    leaf_tail_budget,
+    prob_any_slow,
+    simulate,
+    summarize,
+)
+
+
+def test_fan_out_of_100_hits_a_1_percent_tail_63_percent_of_the_time() -> None:
+    assert prob_any_slow(0.01, 1) == pytest.approx(0.01)
+    assert prob_any_slow(0.01, 100) == pytest.approx(0.634, abs=0.001)
+    assert prob_any_slow(0.01, 0) == 0.0
+
+
+def test_leaf_tail_budget_inverts_the_fan_out_formula() -> None:
+    budget = leaf_tail_budget(100, 0.05)
+    assert budget == pytest.approx(0.000513, abs=0.000001)
+    assert prob_any_slow(budget, 100) == pytest.approx(0.05)
+
+
+def test_layered_retries_multiply() -> None:
+    assert attempts_at_bottom(4, 3) == 64
+    assert attempts_at_bottom(3, 3) == 27
+    with pytest.raises(ValueError):
+        attempts_at_bottom(0, 3)
+
+
+def test_the_system_is_healthy_before_the_spike_under_every_policy() -> None:
+    for policy in POLICIES:
+        s = summarize(simulate(policy))
+        assert s["before"] == 80, policy.name
+
+
+def test_unbounded_retries_keep_goodput_at_zero_after_the_trigger_is_gone() -> None:
+    run = simulate(Policy("naive"))
+    s = summarize(run)
+    assert s["after"] == 0  # base load is 80 % of capacity, yet nothing succeeds
+    assert s["recovery"] is None
+    assert run.amplification(200, 240) == pytest.approx(3.0)  # every request tries 3 times
+    assert sum(run.wasted[200:240]) > 0.9 * 100 * 40  # the backend is busy doing useless work
+
+
+def test_without_retries_the_same_spike_passes() -> None:
+    s = summarize(simulate(Policy("no retries", max_attempts=1)))
+    assert s["after"] == 80
+    assert s["recovery"] is not None
+
+
+def test_a_retry_budget_breaks_the_loop_and_caps_amplification() -> None:
+    run = simulate(Policy("budget", retry_budget=0.1))
+    s = summarize(run)
+    assert s["recovery"] is not None
+    assert s["after"] == 80
+    # Across the incident, retries stayed near 10 % of new requests.
+    assert run.amplification(20, 120) <= 1.1 + 0.01
+
+
+def test_checking_deadlines_before_working_recovers_at_once() -> None:
+    s = summarize(simulate(Policy("deadline", retry_budget=0.1, drop_expired=True)))
+    assert s["recovery"] == 0
+    assert s["during"] > 95  # the backend does useful work through the spike
+
+
+def test_priority_shedding_protects_the_critical_class_during_the_spike() -> None:
+    without = summarize(simulate(Policy("no shed", retry_budget=0.1, drop_expired=True)))
+    with_shed = summarize(
+        simulate(Policy("shed", retry_budget=0.1, drop_expired=True, max_wait=DEFAULT_WAITS))
+    )
+    assert with_shed["critical_during"] == 30  # every critical request served
+    assert without["critical_during"] < 25
+    assert with_shed["during"] == pytest.approx(100, abs=1)  # capacity stays fully used
+    run = simulate(Policy("shed", retry_budget=0.1, drop_expired=True, max_wait=DEFAULT_WAITS))
+    sc = run.scenario
+    assert sum(run.shed[sc.spike_start : sc.spike_end]) > 0
+    assert sum(run.shed[: sc.spike_start]) == 0  # nothing is shed at normal load
+
+
+def test_simulation_is_deterministic_and_respects_the_queue_limit() -> None:
+    sc = Scenario()
+    a, b = simulate(POLICIES[0], sc), simulate(POLICIES[0], sc)
+    assert a.goodput == b.goodput and a.queue == b.queue
+    assert max(a.queue) <= sc.queue_limit
+
+
+def test_input_validation() -> None:
+    with pytest.raises(ValueError):
+        prob_any_slow(1.5, 10)
+    with pytest.raises(ValueError):
+        leaf_tail_budget(0, 0.05)
+    assert math.isclose(leaf_tail_budget(1, 0.05), 0.05)

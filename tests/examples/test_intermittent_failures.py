@@ -1,0 +1,109 @@
+"""Tests for the intermittent-failure example: the race, the intervals, the suspects."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from examples.intermittent_failures import (
+    measure,
+    rank_suspects,
+    rate_within,
+    run_interleaving,
+    runs_needed,
+    synthetic_requests,
+    upper_bound_after_clean_runs,
+    wilson_interval,
+)
+
+
+def test_same_seed_same_interleaving():
+    outcomes = [run_interleaving(s, 0.3) for s in range(50)]
+    assert outcomes == [run_interleaving(s, 0.3) for s in range(50)]
+    assert not all(outcomes) and any(outcomes)
+
+
+def test_shipped_race_fails_rarely_and_its_interval_contains_the_true_rate():
+    runs = 3000
+    failures = measure(runs, switch_prob=0.02)
+    low, high = wilson_interval(failures, runs)
+    # One switch between read and write loses an update: the true rate is 2 %.
+    assert low < 0.02 < high
+    assert 0.01 < failures / runs < 0.04
+
+
+def test_widening_the_window_amplifies_the_failure():
+    failures = measure(200, switch_prob=0.02, window_steps=49)
+    predicted = 1 - 0.98**50
+    assert abs(failures / 200 - predicted) < 0.1
+    assert failures / 200 > 20 * measure(1000, switch_prob=0.02) / 1000
+
+
+def test_more_workers_fail_more_often():
+    assert measure(1000, switch_prob=0.05, workers=4) > measure(1000, switch_prob=0.05)
+
+
+def test_atomic_increment_never_loses_an_update():
+    assert measure(500, switch_prob=0.5, window_steps=49, workers=4, atomic=True) == 0
+
+
+def test_a_few_clean_runs_prove_nothing():
+    # With a 2 % failure rate, ten passes in a row happen most of the time.
+    assert 0.98**10 > 0.8
+    streaks = []
+    seed = 0
+    while len(streaks) < 20:
+        streak = 0
+        while run_interleaving(seed, 0.02):
+            streak += 1
+            seed += 1
+        streaks.append(streak)
+        seed += 1
+    assert sum(s >= 10 for s in streaks) >= 10
+
+
+def test_wilson_interval_known_values():
+    low, high = wilson_interval(0, 10)
+    assert low == 0.0 and high == pytest.approx(0.2775, abs=1e-4)
+    low, high = wilson_interval(5, 10)
+    assert (low, high) == (pytest.approx(0.2366, abs=1e-4), pytest.approx(0.7634, abs=1e-4))
+    with pytest.raises(ValueError):
+        wilson_interval(0, 0)
+
+
+def test_runs_needed_matches_the_rule_of_three():
+    assert runs_needed(0.02) == 149
+    assert runs_needed(0.001) == 2995
+    for rate in (0.05, 0.01, 0.001):
+        assert abs(runs_needed(rate) - 3 / rate) / (3 / rate) < 0.05
+    assert runs_needed(0.02, confidence=0.99) == 228
+    with pytest.raises(ValueError):
+        runs_needed(0.0)
+
+
+def test_upper_bound_after_clean_runs_is_about_three_over_n():
+    assert upper_bound_after_clean_runs(149) <= 0.02
+    assert upper_bound_after_clean_runs(300) == pytest.approx(3 / 300, rel=0.01)
+    assert math.isclose(upper_bound_after_clean_runs(1), 0.95)
+
+
+def test_real_cause_ranks_first_and_hosts_are_cleared():
+    suspects = rank_suspects(synthetic_requests())
+    top = suspects[0]
+    assert (top.attr, top.value) == ("conn_idle", ">=5s")
+    assert top.separated and top.lift > 50
+    assert not any(s.separated for s in suspects if s.attr == "host")
+
+
+def test_confounded_suspect_vanishes_when_stratified():
+    requests = synthetic_requests()
+    v42 = next(s for s in rank_suspects(requests) if (s.attr, s.value) == ("version", "v42"))
+    assert v42.separated  # looks guilty on its own
+    table = rate_within(requests, "version", ("conn_idle", ">=5s"))
+    for inside in (False, True):
+        k41, n41 = table[(inside, "v41")]
+        k42, n42 = table[(inside, "v42")]
+        lo41, hi41 = wilson_interval(k41, n41)
+        lo42, hi42 = wilson_interval(k42, n42)
+        assert lo42 <= hi41 and lo41 <= hi42  # intervals overlap within each stratum

@@ -1,0 +1,145 @@
+"""Tests for the merged incident timeline example."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from examples.investigation_process import (
+    APP_LOG,
+    DB_LOG,
+    LB_LOG,
+    Source,
+    SyslogClock,
+    TimestampError,
+    demo_sources,
+    first,
+    load,
+    merge,
+    offset_bounds,
+    order_unproven,
+    parse_epoch_ms,
+    parse_iso8601,
+    render,
+)
+
+MS = timedelta(milliseconds=1)
+
+
+def test_iso8601_offsets_are_converted_to_utc() -> None:
+    assert parse_iso8601("2025-03-14T09:02:07.440+01:00") == datetime(
+        2025, 3, 14, 8, 2, 7, 440000, tzinfo=UTC
+    )
+    assert parse_iso8601("2025-03-14T08:02:07Z") == datetime(2025, 3, 14, 8, 2, 7, tzinfo=UTC)
+
+
+def test_iso8601_without_offset_needs_a_stated_zone() -> None:
+    with pytest.raises(TimestampError):
+        parse_iso8601("2025-03-14T09:02:07")
+    stated = parse_iso8601("2025-03-14T09:02:07", timezone(timedelta(hours=-4)))
+    assert stated == datetime(2025, 3, 14, 13, 2, 7, tzinfo=UTC)
+
+
+def test_epoch_milliseconds_are_exact() -> None:
+    # 1741939327201 ms must not lose its last millisecond to float rounding.
+    assert parse_epoch_ms("1741939327201") == datetime(2025, 3, 14, 8, 2, 7, 201000, tzinfo=UTC)
+
+
+def test_syslog_uses_stated_year_and_zone() -> None:
+    clock = SyslogClock(2025, timezone(timedelta(hours=-4)))
+    assert clock.parse("Mar", 14, 4, 2, 7) == datetime(2025, 3, 14, 8, 2, 7, tzinfo=UTC)
+
+
+def test_syslog_year_rolls_over_at_new_year() -> None:
+    source = Source("db", "syslog", resolution=timedelta(seconds=1), year=2024, zone=UTC)
+    events = load(source, ["Dec 31 23:59:59 host a: last", "Jan  1 00:00:01 host a: first"])
+    assert events[0].earliest.year == 2024
+    assert events[1].earliest == datetime(2025, 1, 1, 0, 0, 1, tzinfo=UTC)
+
+
+def test_syslog_without_year_or_zone_is_refused() -> None:
+    with pytest.raises(TimestampError):
+        load(Source("db", "syslog"), ["Mar 14 04:02:07 db1 x: y"])
+
+
+def test_offset_and_resolution_shape_the_interval() -> None:
+    source = Source(
+        "db",
+        "syslog",
+        clock_offset=800 * MS,
+        offset_error=250 * MS,
+        resolution=timedelta(seconds=1),
+        year=2025,
+        zone=UTC,
+    )
+    (event,) = load(source, ["Mar 14 08:02:07 db1 x: y"])
+    base = datetime(2025, 3, 14, 8, 2, 7, tzinfo=UTC)
+    assert event.earliest == base - 800 * MS - 250 * MS
+    assert event.latest == base + timedelta(seconds=1) - 800 * MS + 250 * MS
+    assert event.half_width == 750 * MS
+
+
+def test_offset_bounds_from_one_request() -> None:
+    sent = parse_epoch_ms("1741939318000")
+    received = parse_epoch_ms("1741939318180")
+    seen = parse_iso8601("2025-03-14T09:02:00.430+01:00")
+    assert offset_bounds(sent, seen, received) == (2250 * MS, 2430 * MS)
+    with pytest.raises(ValueError):
+        offset_bounds(received, seen, sent)
+
+
+def _timelines() -> tuple[list, list]:
+    out = []
+    for correct in (False, True):
+        sources = demo_sources(2340 * MS, 90 * MS)
+        logs = [LB_LOG, APP_LOG, DB_LOG]
+        out.append(merge([load(s, log, correct_clock=correct) for s, log in zip(sources, logs)]))
+    return out[0], out[1]
+
+
+def test_naive_merge_puts_502s_before_the_deploy() -> None:
+    naive, _ = _timelines()
+    assert first(naive, "502").at < first(naive, "rollout").at
+    assert (first(naive, "502").at - first(naive, "rollout").at) == -240 * MS
+
+
+def test_corrected_merge_restores_causal_order() -> None:
+    _, fixed = _timelines()
+    order = [e.message for e in fixed if "req=7f3a" not in e.message]
+    assert order[0].startswith("rollout v412")
+    assert order[1].startswith("connection pool resized")
+    assert order[-1].startswith("502 count=210")
+    assert first(fixed, "502").at - first(fixed, "rollout").at == 2100 * MS
+
+
+def test_one_second_syslog_entry_is_flagged_as_unordered() -> None:
+    _, fixed = _timelines()
+    flagged = {fixed[i].message for i in order_unproven(fixed)}
+    assert any("too many clients" in m for m in flagged)
+    # The rollout and the pool resize are separated by far more than their
+    # +/-90 ms, so their order is proven.
+    assert not any(m.startswith(("rollout", "connection pool")) for m in flagged)
+
+
+def test_same_source_events_never_conflict() -> None:
+    source = Source("app", "iso8601", offset_error=500 * MS)
+    events = load(
+        source, ["2025-03-14T08:00:00.000Z a", "2025-03-14T08:00:00.100Z b"]
+    )
+    assert order_unproven(merge([events])) == set()
+
+
+def test_ties_keep_source_order_then_file_order() -> None:
+    a = load(Source("a", "epoch_ms"), ["1000 first-a", "1000 second-a"])
+    b = load(Source("b", "epoch_ms"), ["1000 only-b"])
+    assert [e.message for e in merge([b, a])] == ["only-b", "first-a", "second-a"]
+
+
+def test_render_marks_unproven_rows() -> None:
+    _, fixed = _timelines()
+    lines = render(fixed).splitlines()
+    db_line = next(line for line in lines if "too many clients" in line)
+    assert db_line.startswith("~")
+    rollout_line = next(line for line in lines if "rollout" in line)
+    assert rollout_line.startswith(" ")

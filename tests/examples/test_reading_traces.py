@@ -1,0 +1,114 @@
+"""Tests for the trace-reading example: critical path, gaps, skew, orphans, links."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from examples.reading_traces import (
+    Span,
+    checkout_trace,
+    correct_skew,
+    critical_path,
+    critical_share,
+    find_orphans,
+    find_root,
+    queue_waits,
+    untraced_gaps,
+)
+
+
+def request_spans() -> list[Span]:
+    return [s for s in checkout_trace() if s.trace_id == "t1"]
+
+
+def fixed_path():
+    fixed, _ = correct_skew(request_spans())
+    return fixed, critical_path(fixed)
+
+
+def test_critical_path_covers_the_root_exactly_once():
+    fixed, path = fixed_path()
+    root = find_root(fixed)
+    assert sum(seg.length for seg in path) == root.duration
+    for before, after in itertools.pairwise(path):
+        assert before.end == after.start
+
+
+def test_summed_span_time_exceeds_wall_time_when_work_is_parallel():
+    fixed, _ = fixed_path()
+    root = find_root(fixed)
+    assert sum(s.duration for s in fixed if s is not root) > 2 * root.duration
+
+
+def test_longest_span_is_not_on_the_critical_path():
+    fixed, path = fixed_path()
+    root = find_root(fixed)
+    longest = max((s for s in fixed if s is not root), key=lambda s: s.duration)
+    assert longest.name == "GET /recommendations"
+    assert all(seg.span_id not in {"a3", "r1"} for seg in path)
+
+
+def test_service_shares_of_critical_time():
+    _, path = fixed_path()
+    shares = critical_share(path)
+    assert shares == {"payments": 160, "api": 157, "inventory": 83}
+    assert "recs" not in shares
+
+
+def test_gaps_are_found_in_spans_with_children_only():
+    _, path = fixed_path()
+    gaps = untraced_gaps(path, min_ms=20)
+    found = [(seg.span_id, seg.start, seg.end) for seg, _ in gaps]
+    assert found == [("a4", 30, 62), ("a1", 150, 210)]
+    assert "pool" in gaps[0][1] and "GC" in gaps[1][1]
+    # The 140 ms provider call and the 60 ms query are leaves: explained, not gaps.
+    assert all(not seg.leaf for seg, _ in gaps)
+
+
+def test_skew_is_detected_and_shifted_into_the_client_span():
+    raw = request_spans()
+    fixed, shifts = correct_skew(raw)
+    assert shifts == {"p1": 25}
+    by_id = {s.span_id: s for s in fixed}
+    client, server, grandchild = by_id["a5"], by_id["p1"], by_id["p2"]
+    assert client.start <= server.start and server.end <= client.end
+    assert (grandchild.start, grandchild.end) == (225, 365)  # subtree moves too
+    assert by_id["r1"] == next(s for s in raw if s.span_id == "r1")  # in bounds: untouched
+
+
+def test_uncorrected_skew_invents_a_gap():
+    raw_gaps = untraced_gaps(critical_path(request_spans()), min_ms=20)
+    _, path = fixed_path()
+    assert len(raw_gaps) == len(untraced_gaps(path, min_ms=20)) + 1
+    assert any(seg.span_id == "a5" for seg, _ in raw_gaps)
+
+
+def test_child_ending_after_parent_cannot_extend_the_path():
+    spans = [
+        Span("root", None, "api", "GET /x", "server", 0, 100),
+        Span("fire", "root", "api", "send email", "internal", 50, 900),
+    ]
+    path = critical_path(spans)
+    assert sum(seg.length for seg in path) == 100
+    assert all(seg.span_id == "root" for seg in path)
+
+
+def test_orphans_reveal_broken_propagation():
+    spans = [*request_spans(), Span("x1", "missing", "search", "GET /q", "server", 10, 20)]
+    assert [s.span_id for s in find_orphans(spans)] == ["x1"]
+    assert find_orphans(request_spans()) == []
+
+
+def test_two_roots_are_rejected():
+    spans = [
+        Span("a", None, "api", "a", "server", 0, 1),
+        Span("b", None, "api", "b", "server", 0, 1),
+    ]
+    with pytest.raises(ValueError):
+        find_root(spans)
+
+
+def test_linked_consumer_reports_queue_wait():
+    assert queue_waits(checkout_trace()) == {"j1": 4000}
