@@ -106,7 +106,9 @@ blog_post_pattern = ["*/*.md"]  # every Markdown file inside a topic folder is a
 blog_feed_archives = True  # one feed per tag and per category as well
 blog_feed_fulltext = False
 blog_feed_titles = True  # entries carry the description as their summary, not HTML
-blog_feed_subtitle = "Architecture, scale, reliability, data, and production concerns that shape real systems."
+blog_feed_subtitle = (
+    "Architecture, scale, reliability, data, and production concerns that shape real systems."
+)
 post_date_format = "%Y-%m-%d"
 post_date_format_short = "%Y-%m-%d"
 # An article missing from every toctree must fail the build, not vanish.

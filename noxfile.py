@@ -44,19 +44,33 @@ def build_html(session: nox.Session, *, serve: bool = False) -> None:
         session.run(
             "sphinx-autobuild",
             *SPHINX_OPTIONS,
-            "--host", "127.0.0.1",  # only this machine can reach the preview
-            "--port", "8000",
-            "--watch", "conf.py",  # a configuration change rebuilds too
-            "--watch", "handbook",  # and so does a change to the local extension
-            "--watch", "examples",  # and to an included example
+            "--host",
+            "127.0.0.1",  # only this machine can reach the preview
+            "--port",
+            "8000",
+            "--watch",
+            "conf.py",  # a configuration change rebuilds too
+            "--watch",
+            "handbook",  # and so does a change to the local extension
+            "--watch",
+            "examples",  # and to an included example
             SOURCE,
             BUILD["html-dir"],
             *session.posargs,
         )
         return
     install(session, "docs")
-    session.run("python", "-m", "sphinx", "-b", "html", *SPHINX_OPTIONS, SOURCE,
-                BUILD["html-dir"], *session.posargs)
+    session.run(
+        "python",
+        "-m",
+        "sphinx",
+        "-b",
+        "html",
+        *SPHINX_OPTIONS,
+        SOURCE,
+        BUILD["html-dir"],
+        *session.posargs,
+    )
 
 
 @nox.session(python=PYTHON)
@@ -77,8 +91,17 @@ def pdf(session: nox.Session) -> None:
     install(session, "docs")
     workdir = "_build/latex-work"
     # -M latexpdf: write LaTeX, then run latexmk with xelatex (conf.py: latex_engine).
-    session.run("python", "-m", "sphinx", "-M", "latexpdf", SOURCE, workdir, *SPHINX_OPTIONS,
-                *session.posargs)
+    session.run(
+        "python",
+        "-m",
+        "sphinx",
+        "-M",
+        "latexpdf",
+        SOURCE,
+        workdir,
+        *SPHINX_OPTIONS,
+        *session.posargs,
+    )
     target = ROOT / BUILD["pdf"]
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(ROOT / workdir / "latex" / "handbook.pdf", target)
@@ -105,17 +128,36 @@ def lint(session: nox.Session) -> None:
 def linkcheck(session: nox.Session) -> None:
     """Check every external link (needs the internet; not part of the tests)."""
     install(session, "docs")
-    session.run("python", "-m", "sphinx", "-b", "linkcheck", *SPHINX_OPTIONS, SOURCE,
-                "_build/linkcheck", *session.posargs)
+    session.run(
+        "python",
+        "-m",
+        "sphinx",
+        "-b",
+        "linkcheck",
+        *SPHINX_OPTIONS,
+        SOURCE,
+        "_build/linkcheck",
+        *session.posargs,
+    )
 
 
 @nox.session(python=PYTHON)
 def lock(session: nox.Session) -> None:
     """Regenerate the hashed lock files in requirements/ from pyproject.toml."""
     session.install("uv>=0.9")
-    compile_ = ["uv", "pip", "compile", "--universal", "--python-version", LOCK_PYTHON,
-                "--generate-hashes", "--quiet", "--custom-compile-command", "nox -s lock",
-                *session.posargs]  # e.g. --upgrade, or --upgrade-package sphinx
+    compile_ = [
+        "uv",
+        "pip",
+        "compile",
+        "--universal",
+        "--python-version",
+        LOCK_PYTHON,
+        "--generate-hashes",
+        "--quiet",
+        "--custom-compile-command",
+        "nox -s lock",
+        *session.posargs,
+    ]  # e.g. --upgrade, or --upgrade-package sphinx
     session.run(*compile_, "pyproject.toml", "-o", "requirements/docs.txt")
     session.run(*compile_, "pyproject.toml", "--group", "test", "-o", "requirements/test.txt")
     session.run(*compile_, "pyproject.toml", "--group", "serve", "-o", "requirements/serve.txt")

@@ -221,8 +221,7 @@ def main() -> None:
     by_char = ddmin(line, lambda kept: crashes_like_production("".join(kept)))
     minimal = "".join(by_char.result)
     print(
-        f"step 2, chars:  {len(line)} -> {len(minimal)} chars [{minimal}] "
-        f"in {by_char.tests} tests"
+        f"step 2, chars:  {len(line)} -> {len(minimal)} chars [{minimal}] in {by_char.tests} tests"
     )
     print(f"   total: {by_line.tests + by_char.tests} tests")
 

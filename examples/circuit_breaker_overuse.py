@@ -358,9 +358,7 @@ def max_in_flight(results: Iterable[Result]) -> int:
     return peak
 
 
-def poisson_arrivals(
-    rate: float, seconds: float, shards: int, seed: int
-) -> Iterator[Request]:
+def poisson_arrivals(rate: float, seconds: float, shards: int, seed: int) -> Iterator[Request]:
     """Seeded Poisson arrivals, each request assigned to a shard at random."""
     rng = random.Random(seed)
     t = rng.expovariate(rate)
@@ -568,30 +566,42 @@ def probe_spread(clients: int, config: BreakerConfig, seed: int = 1) -> float:
 def main() -> None:
     """Print both comparisons."""
     reports = [latency_spike_run(name) for name in ("none", "breaker", "limiter")]
-    print(f"Scenario 1: {reports[0].requests} calls over 120 s; latency spikes cover "
-          f"{reports[0].spike_seconds:.0f} s;")
+    print(
+        f"Scenario 1: {reports[0].requests} calls over 120 s; latency spikes cover "
+        f"{reports[0].spike_seconds:.0f} s;"
+    )
     print("the dependency returns no errors. Breaker counts calls >= 250 ms as failures;")
     print("the limiter allows 50 calls in flight.")
-    print(f"{'guard':<9}{'rejected':>15}{'outside spikes':>16}{'opens':>7}"
-          f"{'transitions':>13}{'peak in flight':>16}")
+    print(
+        f"{'guard':<9}{'rejected':>15}{'outside spikes':>16}{'opens':>7}"
+        f"{'transitions':>13}{'peak in flight':>16}"
+    )
     for r in reports:
         rejected = f"{r.rejected} ({r.rejected_share:.0%})"
-        print(f"{r.guard:<9}{rejected:>15}{r.rejected_outside_spikes:>16}"
-              f"{r.opens:>7}{r.transitions:>13}{r.peak_in_flight:>16}")
+        print(
+            f"{r.guard:<9}{rejected:>15}{r.rejected_outside_spikes:>16}"
+            f"{r.opens:>7}{r.transitions:>13}{r.peak_in_flight:>16}"
+        )
     print()
     print("Scenario 2: shard 2 of 3 hangs (1 s timeouts) from t=10 s to t=50 s.")
-    print(f"{'layout':<11}{'threshold':>10}{'failed':>8}{'failed, healthy shards':>24}"
-          f"{'calls into bad shard':>22}{'opens':>7}")
+    print(
+        f"{'layout':<11}{'threshold':>10}{'failed':>8}{'failed, healthy shards':>24}"
+        f"{'calls into bad shard':>22}{'opens':>7}"
+    )
     for key_fn, threshold in ((global_key, 0.5), (global_key, 0.25), (per_shard_key, 0.5)):
         s = shard_outage_run(key_fn, threshold)
         sent = f"{s.calls_sent_to_bad_shard}/{s.requests_to_bad_shard}"
-        print(f"{s.layout:<11}{s.threshold:>10.0%}{s.failed_share:>8.0%}"
-              f"{s.failed_share_healthy_shards:>24.0%}{sent:>22}{s.opens:>7}")
+        print(
+            f"{s.layout:<11}{s.threshold:>10.0%}{s.failed_share:>8.0%}"
+            f"{s.failed_share_healthy_shards:>24.0%}{sent:>22}{s.opens:>7}"
+        )
     print()
     flat = probe_spread(20, BreakerConfig(open_seconds=5.0))
     jittered = probe_spread(20, BreakerConfig(open_seconds=5.0, open_jitter=0.2))
-    print(f"20 breakers opened together: first probes spread over {flat:.2f} s "
-          f"without jitter, {jittered:.2f} s with +-20 % jitter.")
+    print(
+        f"20 breakers opened together: first probes spread over {flat:.2f} s "
+        f"without jitter, {jittered:.2f} s with +-20 % jitter."
+    )
 
 
 if __name__ == "__main__":

@@ -215,8 +215,7 @@ class Telemetry:
         """Sum of ``metric`` over all series whose labels include ``labels``."""
         wanted = set(labels.items())
         return sum(
-            n for (name, lbls), n in self.counters.items()
-            if name == metric and wanted <= set(lbls)
+            n for (name, lbls), n in self.counters.items() if name == metric and wanted <= set(lbls)
         )
 
     def log(self, record: dict[str, Any]) -> None:
@@ -329,13 +328,15 @@ def counted_fallback(
                 failure: Exception = exc
             reason = getattr(failure, "code", type(failure).__name__)
             telemetry.inc("fallback_used_total", name=name, reason=reason)
-            telemetry.log({
-                "level": "warning",
-                "event": "fallback_used",
-                "fallback": name,
-                "reason": reason,
-                "cause_chain": cause_chain(failure),
-            })
+            telemetry.log(
+                {
+                    "level": "warning",
+                    "event": "fallback_used",
+                    "fallback": name,
+                    "reason": reason,
+                    "cause_chain": cause_chain(failure),
+                }
+            )
             fallback_error: Exception | None = None
             try:
                 return fallback(*args, **kwargs)
@@ -485,22 +486,25 @@ def main() -> None:
     ]
     for request_id, payload, script in cases:
         client = PricingClient(prices, list(script))
-        response = handle(
-            request_id, lambda p=payload, c=client: quote(p, c, catalog), telemetry
-        )
+        response = handle(request_id, lambda p=payload, c=client: quote(p, c, catalog), telemetry)
         print(f"{request_id} -> {response.status} {response.headers}")
         print("  body:", json.dumps(response.body, sort_keys=True))
         record = telemetry.records[-1]
-        print(f"  log : level={record['level']} code={record['code']} "
-              f"chain={record['cause_chain']} notes={record['notes']}")
-    print("errors_total by kind:",
-          {k.value: telemetry.value("errors_total", kind=k.value) for k in Kind})
+        print(
+            f"  log : level={record['level']} code={record['code']} "
+            f"chain={record['cause_chain']} notes={record['notes']}"
+        )
+    print(
+        "errors_total by kind:",
+        {k.value: telemetry.value("errors_total", kind=k.value) for k in Kind},
+    )
 
     fallback_telemetry = Telemetry()
     now = [0.0]  # a simulated clock, advanced one minute per call
     last_known = LastKnown(max_age=300.0, clock=lambda: now[0])
-    client = PricingClient(prices, ["ok", "timeout", "ok", "refused", "ok", "ok", "timeout",
-                                    "ok", "ok", "ok"])
+    client = PricingClient(
+        prices, ["ok", "timeout", "ok", "refused", "ok", "ok", "timeout", "ok", "ok", "ok"]
+    )
 
     @counted_fallback("price_from_last_known", last_known.get, fallback_telemetry)
     def price(sku: str) -> int:
@@ -515,9 +519,12 @@ def main() -> None:
         now[0] += 60.0
     ratio = fallback_ratio(fallback_telemetry, "price_from_last_known")
     print(f"fallback (* = last known price, at most 300 s old): {' '.join(served)}")
-    print(f"fallback_used_total={fallback_telemetry.value('fallback_used_total')} "
-          f"of {fallback_telemetry.value('fallback_calls_total')} calls, ratio={ratio:.0%}; "
-          f"alert at 5 %: {'FIRE' if ratio > 0.05 else 'ok'}")
+    print(
+        f"fallback_used_total={fallback_telemetry.value('fallback_used_total')} "
+        f"of {fallback_telemetry.value('fallback_calls_total')} calls, ratio={ratio:.0%}; "
+        f"alert at 5 %: {'FIRE' if ratio > 0.05 else 'ok'}"
+    )
+
 
 if __name__ == "__main__":
     main()

@@ -282,7 +282,9 @@ def main() -> None:
     logs = [LB_LOG, APP_LOG, DB_LOG]
     for label, correct in (("naive merge (clock offsets ignored)", False), ("corrected", True)):
         sources = demo_sources(app_offset, app_error)
-        timeline = merge([load(s, log, correct_clock=correct) for s, log in zip(sources, logs)])
+        timeline = merge(
+            [load(s, log, correct_clock=correct) for s, log in zip(sources, logs, strict=True)]
+        )
         gap = first(timeline, "502").at - first(timeline, "rollout").at
         print(f"\n{label}: first 502 minus rollout start = {gap / ms:+.0f} ms")
         print(render(timeline))

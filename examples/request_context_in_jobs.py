@@ -90,9 +90,19 @@ def require_context() -> RequestContext:
 # -- The envelope that crosses the queue -----------------------------------------
 
 ENVELOPE_VERSION = 1
-REQUIRED = ("version", "job_type", "payload", "traceparent", "correlation_id",
-            "causation_id", "tenant", "principal", "idempotency_key", "enqueued_at",
-            "stale_after_s")
+REQUIRED = (
+    "version",
+    "job_type",
+    "payload",
+    "traceparent",
+    "correlation_id",
+    "causation_id",
+    "tenant",
+    "principal",
+    "idempotency_key",
+    "enqueued_at",
+    "stale_after_s",
+)
 # Keys that must never appear in a job payload: credentials and sessions expire,
 # leak into logs and queues, and are replayable by whoever reads the message.
 FORBIDDEN_PAYLOAD_KEYS = re.compile(r"token|password|secret|session|cookie|authorization", re.I)
@@ -137,8 +147,10 @@ class JobEnvelope:
         if missing:
             raise EnvelopeError(f"envelope lacks required fields: {', '.join(missing)}")
         if data["version"] != ENVELOPE_VERSION:
-            raise EnvelopeError(f"unsupported envelope version {data['version']!r}; "
-                                f"this worker reads version {ENVELOPE_VERSION}")
+            raise EnvelopeError(
+                f"unsupported envelope version {data['version']!r}; "
+                f"this worker reads version {ENVELOPE_VERSION}"
+            )
         unknown = set(data) - {f for f in cls.__dataclass_fields__}
         if unknown:
             raise EnvelopeError(f"envelope has unknown fields: {', '.join(sorted(unknown))}")
@@ -159,8 +171,10 @@ def check_payload(payload: Any, path: str = "payload") -> None:
     if isinstance(payload, dict):
         for key, value in payload.items():
             if FORBIDDEN_PAYLOAD_KEYS.search(str(key)):
-                raise EnvelopeError(f"{path}.{key} looks like a credential; pass an id and "
-                                    "let the worker authorize with its own identity")
+                raise EnvelopeError(
+                    f"{path}.{key} looks like a credential; pass an id and "
+                    "let the worker authorize with its own identity"
+                )
             check_payload(value, f"{path}.{key}")
     elif isinstance(payload, list):
         for index, item in enumerate(payload):
@@ -181,8 +195,16 @@ class Queue:
         self.messages.append(message)
 
 
-def enqueue(queue: Queue, job_type: str, payload: dict[str, Any], *, now: float,
-            stale_after_s: float, idempotency_key: str, request_id: str) -> JobEnvelope:
+def enqueue(
+    queue: Queue,
+    job_type: str,
+    payload: dict[str, Any],
+    *,
+    now: float,
+    stale_after_s: float,
+    idempotency_key: str,
+    request_id: str,
+) -> JobEnvelope:
     """Capture the current request's context into an envelope and publish it.
 
     The enqueue is its own (producer) span, a child of the request's span; the
@@ -234,8 +256,10 @@ def run_job(raw: str, handler: Handler, *, now: float) -> Outcome:
         return Outcome("rejected", str(error))
     age = now - envelope.enqueued_at
     if age > envelope.stale_after_s:
-        return Outcome("stale", f"{envelope.job_type} waited {age:.0f} s, "
-                                f"budget {envelope.stale_after_s:.0f} s")
+        return Outcome(
+            "stale",
+            f"{envelope.job_type} waited {age:.0f} s, budget {envelope.stale_after_s:.0f} s",
+        )
     trace_id, producer_span, _ = parse_traceparent(envelope.traceparent)
     job_context = RequestContext(
         trace_id=trace_id,
@@ -315,20 +339,32 @@ def thread_local_leak(requests: list[tuple[str, bool]]) -> list[str | None]:
 
 def main() -> None:
     """Show a job crossing the queue with its context, then the two pool pitfalls."""
-    logging.basicConfig(level=logging.INFO,
-                        format="%(levelname)s corr=%(correlation_id)s tenant=%(tenant)s "
-                               "%(message)s")
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(levelname)s corr=%(correlation_id)s tenant=%(tenant)s %(message)s",
+    )
     log = logging.getLogger("demo")
     log.addFilter(ContextFilter())
     queue = Queue()
-    request = RequestContext(trace_id=new_trace_id(), span_id=new_span_id(),
-                             correlation_id="req-7f3a", tenant="acme", principal="user-42")
+    request = RequestContext(
+        trace_id=new_trace_id(),
+        span_id=new_span_id(),
+        correlation_id="req-7f3a",
+        tenant="acme",
+        principal="user-42",
+    )
     token = current.set(request)
     try:
         log.info("request: export invoices")
-        enqueue(queue, "export-invoices", {"month": "2025-06"}, now=1_000.0,
-                stale_after_s=3_600, idempotency_key="export-acme-2025-06",
-                request_id="req-7f3a")
+        enqueue(
+            queue,
+            "export-invoices",
+            {"month": "2025-06"},
+            now=1_000.0,
+            stale_after_s=3_600,
+            idempotency_key="export-acme-2025-06",
+            request_id="req-7f3a",
+        )
     finally:
         current.reset(token)
 
@@ -340,8 +376,11 @@ def main() -> None:
 
     without_tenant = json.loads(queue.messages[0])
     del without_tenant["tenant"]
-    for raw, now in [(queue.messages[0], 1_030.0), (queue.messages[0], 9_000.0),
-                     (json.dumps(without_tenant), 1_030.0)]:
+    for raw, now in [
+        (queue.messages[0], 1_030.0),
+        (queue.messages[0], 9_000.0),
+        (json.dumps(without_tenant), 1_030.0),
+    ]:
         outcome = run_job(raw, export, now=now)
         print(f"{outcome.status}: {outcome.detail or outcome.result}")
     current.set(request)

@@ -313,29 +313,40 @@ def compare(
 
 def main() -> None:
     """Print the arithmetic and the comparison table the article walks through."""
-    print("M/M/1 wait / service time:",
-          ", ".join(f"{u:.0%} -> {mm1_wait_factor(u):.0f}x" for u in (0.5, 0.8, 0.9, 0.95, 0.99)))
-    print("Backlog from 60 s at 110 % drains at 80 % in",
-          f"{drain_seconds(60, 1.1, 1.0, 0.8):.0f} s")
+    print(
+        "M/M/1 wait / service time:",
+        ", ".join(f"{u:.0%} -> {mm1_wait_factor(u):.0f}x" for u in (0.5, 0.8, 0.9, 0.95, 0.99)),
+    )
+    print(
+        "Backlog from 60 s at 110 % drains at 80 % in", f"{drain_seconds(60, 1.1, 1.0, 0.8):.0f} s"
+    )
     print("Depth limit for 400 req/s and 100 ms of acceptable wait:", queue_limit(400, 0.1))
-    print("Unbounded FIFO at 440 req/s, 500 ms deadline: useless after",
-          f"{seconds_until_useless(0.5, 400, 440):.0f} s")
+    print(
+        "Unbounded FIFO at 440 req/s, 500 ms deadline: useless after",
+        f"{seconds_until_useless(0.5, 400, 440):.0f} s",
+    )
     print("\nCapacity 400 req/s (4 workers x 10 ms), caller deadline 500 ms, 30 s per run")
-    print(f"{'load':>5} {'policy':<24}{'goodput':>9}{'on time':>8}{'p50':>7}{'p99':>8}"
-          f"{'oldest':>8}{'wasted':>7}{'rejected':>9}{'dropped':>8}{'depth':>6}")
+    print(
+        f"{'load':>5} {'policy':<24}{'goodput':>9}{'on time':>8}{'p50':>7}{'p99':>8}"
+        f"{'oldest':>8}{'wasted':>7}{'rejected':>9}{'dropped':>8}{'depth':>6}"
+    )
     for r in compare():
         dropped = r.count("dropped_expired") + r.count("dropped_sojourn")
-        print(f"{r.load.utilization:>5.0%} {r.policy:<24}"
-              f"{r.goodput_per_s:>7.0f}/s"
-              f"{r.on_time_share:>8.0%}"
-              f"{r.latency_percentile(0.5) * 1000:>5.0f}ms"
-              f"{r.latency_percentile(0.99) * 1000:>6.0f}ms"
-              f"{r.oldest_age_p99_s * 1000:>6.0f}ms"
-              f"{r.wasted_share:>7.0%}{r.count('rejected'):>9}{dropped:>8}{r.peak_depth:>6}")
+        print(
+            f"{r.load.utilization:>5.0%} {r.policy:<24}"
+            f"{r.goodput_per_s:>7.0f}/s"
+            f"{r.on_time_share:>8.0%}"
+            f"{r.latency_percentile(0.5) * 1000:>5.0f}ms"
+            f"{r.latency_percentile(0.99) * 1000:>6.0f}ms"
+            f"{r.oldest_age_p99_s * 1000:>6.0f}ms"
+            f"{r.wasted_share:>7.0%}{r.count('rejected'):>9}{dropped:>8}{r.peak_depth:>6}"
+        )
     verbatim = simulate(QueuePolicy.controlled_delay(target_s=0.005, interval_s=0.1), Load(0.8))
-    print("\nCoDel with 5 ms / 100 ms copied unscaled, at 80 % load: on time",
-          f"{verbatim.on_time_share:.1%}, dropped",
-          verbatim.count("dropped_sojourn") + verbatim.count("dropped_expired"))
+    print(
+        "\nCoDel with 5 ms / 100 ms copied unscaled, at 80 % load: on time",
+        f"{verbatim.on_time_share:.1%}, dropped",
+        verbatim.count("dropped_sojourn") + verbatim.count("dropped_expired"),
+    )
 
 
 if __name__ == "__main__":

@@ -369,10 +369,17 @@ def simulate(scenario: Scenario, config: GuardConfig) -> Report:
 def main() -> None:
     """Print the three runs the article discusses, plus the retry arithmetic."""
     base = Scenario()
-    print("Little's law, healthy:", round(busy_workers(base.rate_per_s, 0.005 + 0.5 * 0.025), 1),
-          "busy workers of", base.workers)
-    print("Little's law, slow dependency:", round(busy_workers(100, 3.5)),
-          "workers needed for product pages alone")
+    print(
+        "Little's law, healthy:",
+        round(busy_workers(base.rate_per_s, 0.005 + 0.5 * 0.025), 1),
+        "busy workers of",
+        base.workers,
+    )
+    print(
+        "Little's law, slow dependency:",
+        round(busy_workers(100, 3.5)),
+        "workers needed for product pages alone",
+    )
     runs = [
         ("dead dependency, unguarded", Scenario(incident="dead"), GuardConfig.unguarded()),
         ("slow dependency, unguarded", Scenario(incident="slow"), GuardConfig.unguarded()),
@@ -380,24 +387,35 @@ def main() -> None:
     ]
     window = (base.incident_start_s, base.incident_end_s)
     print(f"\nDuring the incident ({window[0]:.0f}-{window[1]:.0f} s), client deadline 1 s:")
-    header = (f"{'run':<28}{'checkout p99':>13}{'checkout ok':>12}"
-              f"{'product p99':>12}{'product ok':>11}{'busy':>6}{'queue':>7}")
+    header = (
+        f"{'run':<28}{'checkout p99':>13}{'checkout ok':>12}"
+        f"{'product p99':>12}{'product ok':>11}{'busy':>6}{'queue':>7}"
+    )
     print(header)
     for name, scenario, config in runs:
         r = simulate(scenario, config)
-        print(f"{name:<28}"
-              f"{r.p99_seen_by_caller('checkout', *window) * 1000:>10.0f} ms"
-              f"{r.on_time_share('checkout', *window):>12.0%}"
-              f"{r.p99_seen_by_caller('product', *window) * 1000:>9.0f} ms"
-              f"{r.on_time_share('product', *window):>11.0%}"
-              f"{r.peak_busy_workers:>6}{r.peak_queue:>7}")
+        print(
+            f"{name:<28}"
+            f"{r.p99_seen_by_caller('checkout', *window) * 1000:>10.0f} ms"
+            f"{r.on_time_share('checkout', *window):>12.0%}"
+            f"{r.p99_seen_by_caller('product', *window) * 1000:>9.0f} ms"
+            f"{r.on_time_share('product', *window):>11.0%}"
+            f"{r.peak_busy_workers:>6}{r.peak_queue:>7}"
+        )
     guarded = simulate(Scenario(incident="slow"), GuardConfig())
-    print("\nGuarded run: peak calls in flight to the dependency =",
-          guarded.peak_dependency_in_flight, "| rejections:", guarded.rejections)
+    print(
+        "\nGuarded run: peak calls in flight to the dependency =",
+        guarded.peak_dependency_in_flight,
+        "| rejections:",
+        guarded.rejections,
+    )
     print("\nRetries during a full outage, 1,000 requests/s for 10 s, up to 3 retries each:")
     print("  no budget:", f"{retry_load(1000, 10, 3, None):.2f}", "attempts per request")
-    print("  20 % budget + 10/s floor:", f"{retry_load(1000, 10, 3, RetryBudget()):.2f}",
-          "attempts per request")
+    print(
+        "  20 % budget + 10/s floor:",
+        f"{retry_load(1000, 10, 3, RetryBudget()):.2f}",
+        "attempts per request",
+    )
     print("  3 attempts at each of 5 layers:", attempts_at_bottom(3, 5), "calls at the bottom")
 
 

@@ -36,8 +36,11 @@ COLLECTION_TITLES = {  # ABlog's header for a collection page -> the handbook's 
     "Posts in": "Articles in {}",
     "Posted in": "Articles from {}",
 }
-CATALOG_TITLES = {"tags": "Articles by tag", "category": "Articles by topic",
-                  "archive": "Articles by year"}
+CATALOG_TITLES = {
+    "tags": "Articles by tag",
+    "category": "Articles by topic",
+    "archive": "Articles by year",
+}
 
 
 def retitle_archive_pages(

@@ -96,12 +96,22 @@ def problems(article: Article, topics: dict[str, str], today: dt.date) -> list[t
     title = topics.get(article.topic)
     if title is None:
         known = ", ".join(sorted(topics))
-        return [(1, f"'{article.topic}/' is not a topic folder; move the article into one of "
-                    f"docs/{{{known}}}/ or add the topic to handbook_topics in conf.py")]
+        return [
+            (
+                1,
+                f"'{article.topic}/' is not a topic folder; move the article into one of "
+                f"docs/{{{known}}}/ or add the topic to handbook_topics in conf.py",
+            )
+        ]
     for key in REQUIRED:
         if key not in fields:
-            found.append((1, f"front matter has no '{key}'; add a '{key}:' line between the "
-                             "'---' lines (see the contributor guide for the schema)"))
+            found.append(
+                (
+                    1,
+                    f"front matter has no '{key}'; add a '{key}:' line between the "
+                    "'---' lines (see the contributor guide for the schema)",
+                )
+            )
     date = fields.get("date")
     if isinstance(date, str):
         try:
@@ -109,36 +119,68 @@ def problems(article: Article, topics: dict[str, str], today: dt.date) -> list[t
                 raise ValueError(date)
             published = dt.date.fromisoformat(date)
         except ValueError:
-            found.append((lines["date"], f"date '{date}' is not an ISO date; write it as "
-                                         "YYYY-MM-DD, for example 2025-07-17"))
+            found.append(
+                (
+                    lines["date"],
+                    f"date '{date}' is not an ISO date; write it as "
+                    "YYYY-MM-DD, for example 2025-07-17",
+                )
+            )
         else:
             if published > today and fields.get("draft") != "true":
-                found.append((lines["date"], f"date {date} is in the future, so ABlog would "
-                                             "hide the article as a draft; use today's date or "
-                                             "add 'draft: true'"))
+                found.append(
+                    (
+                        lines["date"],
+                        f"date {date} is in the future, so ABlog would "
+                        "hide the article as a draft; use today's date or "
+                        "add 'draft: true'",
+                    )
+                )
     elif "date" in fields:
         found.append((lines["date"], "date must be a single ISO date such as 2025-07-17"))
     category = fields.get("category")
     if isinstance(category, list):
-        found.append((lines["category"], f"category must be one topic title, not a list; "
-                                         f"write 'category: {title}'"))
+        found.append(
+            (
+                lines["category"],
+                f"category must be one topic title, not a list; write 'category: {title}'",
+            )
+        )
     elif isinstance(category, str) and category != title:
-        found.append((lines["category"], f"category '{category}' does not match the topic "
-                                         f"folder '{article.topic}/'; write 'category: {title}'"))
+        found.append(
+            (
+                lines["category"],
+                f"category '{category}' does not match the topic "
+                f"folder '{article.topic}/'; write 'category: {title}'",
+            )
+        )
     tags = fields.get("tags")
     if "tags" in fields and (not isinstance(tags, list) or not tags):
-        found.append((lines["tags"], "tags must be a non-empty YAML list, "
-                                     "for example 'tags: [retries, timeouts]'"))
+        found.append(
+            (
+                lines["tags"],
+                "tags must be a non-empty YAML list, for example 'tags: [retries, timeouts]'",
+            )
+        )
     if isinstance(fields.get("author"), list):
-        found.append((lines["author"], "author must be one name, not a list; ABlog would "
-                                       "split it into broken names"))
+        found.append(
+            (
+                lines["author"],
+                "author must be one name, not a list; ABlog would split it into broken names",
+            )
+        )
     description = fields.get("description")
     if "description" in fields:
         low, high = DESCRIPTION_LENGTH
         if not isinstance(description, str) or not low <= len(article.description) <= high:
-            found.append((lines["description"], f"description must be one sentence or two of "
-                                                f"{low} to {high} characters saying what the "
-                                                "article is about"))
+            found.append(
+                (
+                    lines["description"],
+                    f"description must be one sentence or two of "
+                    f"{low} to {high} characters saying what the "
+                    "article is about",
+                )
+            )
     return found
 
 
@@ -154,13 +196,23 @@ def source_problems(text: str, basenames: set[str], is_article: bool) -> list[tu
     for number, line in enumerate(text.splitlines(), start=1):
         label = _LABEL.match(line)
         if label and label.group(1) in basenames:
-            found.append((number, f"label '{label.group(1)}' is also a file name, which ABlog "
-                                  "takes over; rename the label, for example to "
-                                  f"'<topic>-{label.group(1)}'"))
+            found.append(
+                (
+                    number,
+                    f"label '{label.group(1)}' is also a file name, which ABlog "
+                    "takes over; rename the label, for example to "
+                    f"'<topic>-{label.group(1)}'",
+                )
+            )
         if is_article and _POST_DIRECTIVE.match(line):
-            found.append((number, "remove this {post} directive: the front matter already "
-                                  "makes the file an article, and both together create a "
-                                  "second, undated post"))
+            found.append(
+                (
+                    number,
+                    "remove this {post} directive: the front matter already "
+                    "makes the file an article, and both together create a "
+                    "second, undated post",
+                )
+            )
     return found
 
 
@@ -174,9 +226,12 @@ def read_front_matter(app: Sphinx, docname: str, source: list[str]) -> None:
         return
     fields, lines, error_line = parse_front_matter(source[0])
     if error_line is not None:
-        logger.warning("front matter is not valid YAML; check the indentation and quoting "
-                       "near this line", location=(docname, error_line),
-                       type="handbook", subtype="front-matter")
+        logger.warning(
+            "front matter is not valid YAML; check the indentation and quoting near this line",
+            location=(docname, error_line),
+            type="handbook",
+            subtype="front-matter",
+        )
         return
     article = Article(docname, topic, fields, lines)
     env = app.env

@@ -13,7 +13,6 @@ import re
 from pathlib import Path
 
 import yaml
-
 from docutils import nodes
 from docutils.statemachine import StringList
 from sphinx.application import Sphinx
@@ -44,9 +43,11 @@ class ArticleCards(SphinxDirective):
             if not (title and isinstance(date, str) and isinstance(description, str)):
                 continue  # the article's own checks report what is missing
             cards.append((date, title.group(1).strip(), " ".join(description.split()), path.stem))
-        result = self.card_grid(topic, cards) if cards else [
-            nodes.paragraph(text="No articles have been published in this topic yet.")
-        ]
+        result = (
+            self.card_grid(topic, cards)
+            if cards
+            else [nodes.paragraph(text="No articles have been published in this topic yet.")]
+        )
         return result + self.planned(topic, {stem for *_, stem in cards})
 
     def planned(self, topic: str, written: set[str]) -> list[nodes.Node]:
@@ -54,8 +55,9 @@ class ArticleCards(SphinxDirective):
         plan_file = Path(self.env.srcdir) / "plan.yaml"
         self.env.note_dependency(str(plan_file))
         plan = yaml.safe_load(plan_file.read_text(encoding="utf-8")) or {}
-        entries = [(slug, entry) for slug, entry in (plan.get(topic) or {}).items()
-                   if slug not in written]
+        entries = [
+            (slug, entry) for slug, entry in (plan.get(topic) or {}).items() if slug not in written
+        ]
         if not entries:
             return []
         items = nodes.bullet_list()

@@ -28,8 +28,10 @@ SIGNATURE = "handbook_site_signature"
 def site_signature(env: BuildEnvironment) -> str:
     """Hash what every page shows of the rest of the site: toctrees, titles, posts."""
     posts = {
-        docname: [[str(post.get(key)) for key in ("title", "date", "tags", "category", "excerpt")]
-                  for post in posts]
+        docname: [
+            [str(post.get(key)) for key in ("title", "date", "tags", "category", "excerpt")]
+            for post in posts
+        ]
         for docname, posts in getattr(env, "ablog_posts", {}).items()
     }
     state = {

@@ -66,8 +66,16 @@ def sphinx(project: Path, outdir: Path, *args: str) -> Build:
     which Sphinx wants before the source and output folders.
     """
     if args[0] == "-M":
-        command = [sys.executable, "-m", "sphinx", *args[:2], SOURCE, str(outdir),
-                   *SPHINX_OPTIONS, *args[2:]]
+        command = [
+            sys.executable,
+            "-m",
+            "sphinx",
+            *args[:2],
+            SOURCE,
+            str(outdir),
+            *SPHINX_OPTIONS,
+            *args[2:],
+        ]
     else:
         command = [sys.executable, "-m", "sphinx", *args, *SPHINX_OPTIONS, SOURCE, str(outdir)]
     done = subprocess.run(command, cwd=project, capture_output=True, text=True, check=False)
@@ -85,8 +93,9 @@ def copy_project(destination: Path) -> Path:
     for part in PROJECT_PARTS:
         source = ROOT / part
         if source.is_dir():
-            shutil.copytree(source, destination / part,
-                            ignore=shutil.ignore_patterns("__pycache__", "_build"))
+            shutil.copytree(
+                source, destination / part, ignore=shutil.ignore_patterns("__pycache__", "_build")
+            )
         else:
             shutil.copy2(source, destination / part)
     return destination

@@ -10,7 +10,8 @@ import yaml
 from tests.conftest import ROOT
 
 APT = [
-    line for line in (ROOT / "requirements" / "apt.txt").read_text().splitlines()
+    line
+    for line in (ROOT / "requirements" / "apt.txt").read_text().splitlines()
     if line and not line.startswith("#")
 ]
 

@@ -33,31 +33,46 @@ class Mistake:
 
 def replace(old: str, new: str) -> Callable[[str], str]:
     """A change that replaces the first ``old`` with ``new``."""
+
     def change(text: str) -> str:
         assert old in text, f"{old!r} not in the article"
         return text.replace(old, new, 1)
+
     return change
 
 
 def insert_after_title(snippet: str) -> Callable[[str], str]:
     """A change that puts ``snippet`` right after the article's ``#`` title."""
-    return lambda text: re.sub(r"(?m)^(# .+\n)", lambda m: m.group(1) + "\n" + snippet + "\n", text, count=1)
+    return lambda text: re.sub(
+        r"(?m)^(# .+\n)", lambda m: m.group(1) + "\n" + snippet + "\n", text, count=1
+    )
 
 
 MISTAKES = {
     "category given as a YAML list": Mistake(
         replace("category: Architecture and boundaries", "category: [Architecture, boundaries]"),
-        None, "category: Architecture and boundaries", marker="category:"),
+        None,
+        "category: Architecture and boundaries",
+        marker="category:",
+    ),
     "label equal to a file's basename": Mistake(
-        insert_after_title("(glossary)=\n## A section"), None, "rename the label",
-        marker="(glossary)="),
+        insert_after_title("(glossary)=\n## A section"),
+        None,
+        "rename the label",
+        marker="(glossary)=",
+    ),
     "post directive beside front matter": Mistake(
-        insert_after_title("```{post} 2025-07-17\n```"), None, "remove this {post} directive",
-        marker="```{post}"),
+        insert_after_title("```{post} 2025-07-17\n```"),
+        None,
+        "remove this {post} directive",
+        marker="```{post}",
+    ),
     "malformed date": Mistake(
-        replace("date: 2025-07-17", "date: 17/07/2025"), None, "YYYY-MM-DD", marker="date:"),
+        replace("date: 2025-07-17", "date: 17/07/2025"), None, "YYYY-MM-DD", marker="date:"
+    ),
     "date in the future": Mistake(
-        replace("date: 2025-07-17", "date: 2999-01-01"), None, "draft: true", marker="date:"),
+        replace("date: 2025-07-17", "date: 2999-01-01"), None, "draft: true", marker="date:"
+    ),
 }
 
 
@@ -73,7 +88,8 @@ def digest(root: Path) -> dict[str, str]:
     """A hash of every source file, to prove a build changed none of them."""
     return {
         p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted((root / "docs").rglob("*")) if p.is_file()
+        for p in sorted((root / "docs").rglob("*"))
+        if p.is_file()
     }
 
 

@@ -89,7 +89,9 @@ def test_adding_an_article_updates_every_page_like_a_clean_build(
     entries = re.search(r"```\{toctree\}\n(?:.*\n)*?\n((?:.*\n)*?)```", text)
     assert entries, "no toctree in docs/architecture.md"
     last = entries.group(1).strip().splitlines()[-1]
-    topic_page.write_text(text.replace(f"{last}\n```", f"{last}\narchitecture/incremental-probe\n```"))
+    topic_page.write_text(
+        text.replace(f"{last}\n```", f"{last}\narchitecture/incremental-probe\n```")
+    )
 
     incremental = build_html(project, project / "_build")
     assert incremental.returncode == 0, incremental.log

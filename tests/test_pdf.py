@@ -19,7 +19,7 @@ def flatten(outline: list) -> list:
 
 def squash(text: str) -> str:
     """Join hyphenated line breaks and collapse white space, for matching prose."""
-    return " ".join(re.sub(r"-\n", "", text).split()).replace("’", "'")
+    return " ".join(re.sub(r"-\n", "", text).split()).replace("\u2019", "'")
 
 
 @pytest.fixture(scope="module")

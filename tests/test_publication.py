@@ -37,9 +37,7 @@ def test_every_article_is_in_the_archive_tag_and_category_pages(html: Build, art
 def test_feed_has_one_entry_per_article_with_its_date(html: Build, articles) -> None:
     feed = ElementTree.parse(html.outdir / "articles" / "atom.xml").getroot()
     assert feed.tag == f"{ATOM}feed"
-    entries = {
-        e.find(f"{ATOM}link").get("href"): e for e in feed.iter(f"{ATOM}entry")
-    }
+    entries = {e.find(f"{ATOM}link").get("href"): e for e in feed.iter(f"{ATOM}entry")}
     assert len(entries) == len(articles)
     for article in articles:
         url = next(u for u in entries if u.endswith(f"/{article.docname}.html"))

@@ -34,8 +34,13 @@ def test_every_page_uses_furo_layout(html: Build) -> None:
 
 
 def test_archive_pages_are_generated(html: Build) -> None:
-    for name in ("articles.html", "articles/archive.html", "articles/tag.html",
-                 "articles/category.html", "articles/atom.xml"):
+    for name in (
+        "articles.html",
+        "articles/archive.html",
+        "articles/tag.html",
+        "articles/category.html",
+        "articles/atom.xml",
+    ):
         assert (html.outdir / name).is_file(), f"{name} was not generated"
 
 
@@ -57,7 +62,9 @@ def test_topic_pages_show_cards_and_planned_articles(html: Build, articles, plan
             if f"{topic}/{slug}" in written:
                 assert link in page, f"{topic}.html has no card for {slug}"
             else:
-                assert entries[slug]["title"] in page, f"{topic}.html does not list {slug} as planned"
+                assert entries[slug]["title"] in page, (
+                    f"{topic}.html does not list {slug} as planned"
+                )
 
 
 def test_every_article_is_in_its_topic_toctree(html: Build, articles) -> None:

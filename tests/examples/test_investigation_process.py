@@ -94,7 +94,11 @@ def _timelines() -> tuple[list, list]:
     for correct in (False, True):
         sources = demo_sources(2340 * MS, 90 * MS)
         logs = [LB_LOG, APP_LOG, DB_LOG]
-        out.append(merge([load(s, log, correct_clock=correct) for s, log in zip(sources, logs)]))
+        out.append(
+            merge(
+                [load(s, log, correct_clock=correct) for s, log in zip(sources, logs, strict=True)]
+            )
+        )
     return out[0], out[1]
 
 
@@ -124,9 +128,7 @@ def test_one_second_syslog_entry_is_flagged_as_unordered() -> None:
 
 def test_same_source_events_never_conflict() -> None:
     source = Source("app", "iso8601", offset_error=500 * MS)
-    events = load(
-        source, ["2025-03-14T08:00:00.000Z a", "2025-03-14T08:00:00.100Z b"]
-    )
+    events = load(source, ["2025-03-14T08:00:00.000Z a", "2025-03-14T08:00:00.100Z b"])
     assert order_unproven(merge([events])) == set()
 
 

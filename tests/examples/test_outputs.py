@@ -21,7 +21,11 @@ def test_there_are_recorded_outputs() -> None:
 def test_example_prints_its_recorded_output(recorded: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", f"examples.{recorded.stem}"],
-        cwd=ROOT, capture_output=True, text=True, check=True, timeout=60,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
     )
     assert done.stdout == recorded.read_text(encoding="utf-8"), (
         f"examples/{recorded.stem}.py no longer prints what the article shows; rerun it and "

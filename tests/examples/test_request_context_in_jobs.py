@@ -25,8 +25,13 @@ from examples.request_context_in_jobs import (
     thread_local_leak,
 )
 
-REQUEST = RequestContext(trace_id="4bf92f3577b34da6a3ce929d0e0e4736", span_id="00f067aa0ba902b7",
-                         correlation_id="req-1", tenant="acme", principal="user-42")
+REQUEST = RequestContext(
+    trace_id="4bf92f3577b34da6a3ce929d0e0e4736",
+    span_id="00f067aa0ba902b7",
+    correlation_id="req-1",
+    tenant="acme",
+    principal="user-42",
+)
 
 
 @pytest.fixture
@@ -48,12 +53,15 @@ def test_traceparent_round_trip() -> None:
     assert parse_traceparent(format_traceparent(trace_id, span_id)) == (trace_id, span_id, True)
 
 
-@pytest.mark.parametrize("value", [
-    "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",  # no flags
-    "00-00000000000000000000000000000000-00f067aa0ba902b7-01",  # all-zero trace id
-    "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",  # all-zero span id
-    "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",  # upper case
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",  # no flags
+        "00-00000000000000000000000000000000-00f067aa0ba902b7-01",  # all-zero trace id
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",  # all-zero span id
+        "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",  # upper case
+    ],
+)
 def test_malformed_traceparent_is_rejected(value: str) -> None:
     with pytest.raises(ValueError):
         parse_traceparent(value)
@@ -102,13 +110,19 @@ def test_stale_job_is_dropped_without_running(in_request) -> None:
     assert run_job(queue.messages[0], calls.append, now=100.0 + 59).status == "done"
 
 
-@pytest.mark.parametrize(("change", "reason"), [
-    (lambda data: data.pop("tenant"), "lacks required fields: tenant"),
-    (lambda data: data.update(version=2), "unsupported envelope version 2"),
-    (lambda data: data.update(user={"name": "x"}), "unknown fields: user"),
-    (lambda data: data.update(payload={"auth": {"access_token": "x"}}), "payload.auth.access_token"),
-    (lambda data: data.update(traceparent="garbage"), "malformed traceparent"),
-])
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (lambda data: data.pop("tenant"), "lacks required fields: tenant"),
+        (lambda data: data.update(version=2), "unsupported envelope version 2"),
+        (lambda data: data.update(user={"name": "x"}), "unknown fields: user"),
+        (
+            lambda data: data.update(payload={"auth": {"access_token": "x"}}),
+            "payload.auth.access_token",
+        ),
+        (lambda data: data.update(traceparent="garbage"), "malformed traceparent"),
+    ],
+)
 def test_worker_rejects_incomplete_or_unsafe_envelopes(in_request, change, reason) -> None:
     queue = Queue()
     publish(queue)
@@ -120,8 +134,15 @@ def test_worker_rejects_incomplete_or_unsafe_envelopes(in_request, change, reaso
 
 def test_credentials_are_refused_at_enqueue(in_request) -> None:
     with pytest.raises(EnvelopeError, match="session_cookie"):
-        enqueue(Queue(), "x", {"session_cookie": "abc"}, now=0.0, stale_after_s=1.0,
-                idempotency_key="k", request_id="r")
+        enqueue(
+            Queue(),
+            "x",
+            {"session_cookie": "abc"},
+            now=0.0,
+            stale_after_s=1.0,
+            idempotency_key="k",
+            request_id="r",
+        )
 
 
 def test_retry_keeps_ids_and_key_and_counts_the_attempt(in_request) -> None:
@@ -129,7 +150,10 @@ def test_retry_keeps_ids_and_key_and_counts_the_attempt(in_request) -> None:
     again = envelope.retried()
     assert again.attempt == 2
     assert (again.correlation_id, again.idempotency_key, again.traceparent) == (
-        envelope.correlation_id, envelope.idempotency_key, envelope.traceparent)
+        envelope.correlation_id,
+        envelope.idempotency_key,
+        envelope.traceparent,
+    )
 
 
 def test_pool_threads_lose_context_unless_it_is_copied(in_request) -> None:

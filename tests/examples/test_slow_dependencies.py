@@ -71,8 +71,13 @@ def test_bulkhead_rejects_immediately_when_full() -> None:
 
 
 def test_fail_fast_opens_then_probes_once_then_closes() -> None:
-    cfg = GuardConfig(max_in_flight=None, breaker_window=4, breaker_min_calls=4,
-                      breaker_failure_ratio=0.5, breaker_cooldown_s=2.0)
+    cfg = GuardConfig(
+        max_in_flight=None,
+        breaker_window=4,
+        breaker_min_calls=4,
+        breaker_failure_ratio=0.5,
+        breaker_cooldown_s=2.0,
+    )
     guard = DependencyGuard(cfg)
     for _ in range(4):
         assert guard.admit(0.0, 1.0) == DependencyGuard.ALLOWED
