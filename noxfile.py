@@ -109,6 +109,21 @@ def pdf(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def new(session: nox.Session) -> None:
+    """Start an article: nox -s new -- "Title in sentence case" --topic resilience."""
+    install(session, "docs")
+    session.run("python", "-m", "handbook.scaffold", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def check(session: nox.Session) -> None:
+    """Check article files without a build: nox -s check -- docs/resilience/x.md (default: all)."""
+    install(session, "docs")
+    files = session.posargs or sorted(str(p) for p in Path(SOURCE).rglob("*.md"))
+    session.run("python", "-m", "handbook.check", *files)
+
+
+@nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """Build the real handbook (HTML and PDF) and run every test against it."""
     install(session, "test")

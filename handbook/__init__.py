@@ -4,9 +4,11 @@ Everything project-specific lives here so that ``conf.py`` stays
 configuration. Each module owns one concern and registers its own event
 handlers:
 
-- :mod:`handbook.articles`: reads and checks article front matter; uses the
-  summary as the excerpt, feed summary and ``<meta name="description">``.
+- :mod:`handbook.articles`: checks every page with :mod:`handbook.frontmatter`
+  and uses the description as excerpt, feed summary and meta description.
+- :mod:`handbook.messages`: build messages that name the fix (references, hints).
 - :mod:`handbook.cards`: the ``{article-cards}`` directive on topic pages.
+- :mod:`handbook.vocabulary`: the ``{tag-vocabulary}`` directive.
 - :mod:`handbook.ablog_furo`: makes ABlog's pages render in furo's layout.
 - :mod:`handbook.incremental`: rewrites every page when navigation or posts change.
 - :mod:`handbook.parallel`: makes ABlog safe for ``sphinx-build -j``.
@@ -20,7 +22,17 @@ from typing import Any
 
 from sphinx.application import Sphinx
 
-from handbook import ablog_furo, articles, cards, feeds, incremental, parallel, sitemap
+from handbook import (
+    ablog_furo,
+    articles,
+    cards,
+    feeds,
+    incremental,
+    messages,
+    parallel,
+    sitemap,
+    vocabulary,
+)
 
 __version__ = "1.0"
 
@@ -30,7 +42,9 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.setup_extension("ablog")
     app.setup_extension("sphinx_sitemap")
     articles.setup(app)
+    messages.setup(app)
     cards.setup(app)
+    vocabulary.setup(app)
     ablog_furo.setup(app)
     sitemap.setup(app)
     feeds.setup(app)

@@ -18,7 +18,7 @@ from docutils.statemachine import StringList
 from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 
-from handbook.articles import parse_front_matter
+from handbook.frontmatter import parse_front_matter
 
 _TITLE = re.compile(r"^# (.+)$", re.M)
 

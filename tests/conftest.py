@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from handbook.articles import parse_front_matter
+from handbook.frontmatter import parse_front_matter
 
 ROOT = Path(__file__).resolve().parents[1]
 SETTINGS = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["handbook"]

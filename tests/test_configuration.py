@@ -83,3 +83,26 @@ def test_lock_files_are_current_with_pyproject() -> None:
     for requirement in project["dependencies"]:
         name = re.match(r"[A-Za-z0-9._-]+", requirement).group(0).lower()
         assert re.search(rf"^{name}==", docs, re.M), f"{name} is in pyproject but not locked"
+
+
+def nox_sessions(text: str) -> set[str]:
+    """The nox sessions a script or workflow runs."""
+    return {name for match in re.findall(r"nox -s ((?:[a-z]+ ?)+)", text) for name in match.split()}
+
+
+def test_pull_request_ci_runs_the_same_sessions_as_ci() -> None:
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "ci.yml").read_text())
+    steps = " \n".join(step.get("run", "") for step in workflow["jobs"]["tests"]["steps"])
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert nox_sessions(steps) == nox_sessions(ci)
+    assert {"tests", "lint", "docs", "pdf"} <= nox_sessions(ci)
+    pythons = workflow["jobs"]["tests"]["strategy"]["matrix"]["python"]
+    assert pythons == ["3.11", "3.12", "3.13"]
+
+
+def test_pre_commit_hooks_run_nox_sessions_that_exist() -> None:
+    hooks = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())
+    noxfile = (ROOT / "noxfile.py").read_text()
+    for hook in hooks["repos"][0]["hooks"]:
+        for session in nox_sessions(hook["entry"]):
+            assert f"def {session}(session" in noxfile, session

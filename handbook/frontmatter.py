@@ -1,0 +1,296 @@
+"""The article schema and every check a contributor's mistake can fail.
+
+This module knows nothing about Sphinx: :mod:`handbook.articles` runs these
+checks during the build and reports them as warnings with file and line,
+and ``python -m handbook.check FILE...`` (``nox -s check``, the pre-commit
+hook) runs them on their own in a fraction of a second.
+
+An article is a Markdown file directly inside a topic folder of ``docs/``.
+Its front matter::
+
+    ---
+    date: 2025-07-17                        # publication date, YYYY-MM-DD
+    category: Architecture and boundaries   # the title of its topic
+    tags: [context-propagation, async-jobs] # from docs/tags.yaml
+    description: One or two sentences saying what the article is about.
+    reviewed: 2025-07-17                    # optional: last content review
+    owner: platform-team                    # optional: who keeps it current
+    ---
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REQUIRED = ("date", "category", "tags", "description")
+OPTIONAL = ("reviewed", "owner", "draft")
+DESCRIPTION_LENGTH = (40, 300)
+PLACEHOLDER = "TODO"
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)---[ \t]*(?:\n|\Z)", re.S)
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_LABEL = re.compile(r"^\(([^()\s]+)\)=\s*$")
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,}|:{3,})\s*(\S*)")
+
+Problem = tuple[int, str]  # (1-based line, message saying what is wrong and what to do)
+
+
+@dataclass
+class Article:
+    """The parsed front matter of one article, with the line of each key."""
+
+    docname: str
+    topic: str
+    fields: dict[str, Any] = field(default_factory=dict)
+    lines: dict[str, int] = field(default_factory=dict)
+    yaml_error_line: int | None = None
+
+    @property
+    def slug(self) -> str:
+        """The file name without its folder and suffix."""
+        return self.docname.rpartition("/")[2]
+
+    @property
+    def description(self) -> str:
+        """The summary, with its white space collapsed."""
+        value = self.fields.get("description")
+        return " ".join(value.split()) if isinstance(value, str) else ""
+
+    def line(self, key: str) -> int:
+        """The line of ``key`` in the file, or the opening ``---`` when it is absent."""
+        return self.lines.get(key, 1)
+
+
+@dataclass
+class SourceFacts:
+    """What the checks need to know about a page's body."""
+
+    labels: list[tuple[int, str]] = field(default_factory=list)
+    post_directives: list[int] = field(default_factory=list)
+    unclosed_fence: int | None = None
+
+
+def topic_of(docname: str) -> str | None:
+    """The topic folder of an article (``topic/slug``), or None for any other page."""
+    folder, _, name = docname.partition("/")
+    return folder if name and "/" not in name else None
+
+
+def parse_front_matter(text: str) -> tuple[dict[str, Any], dict[str, int], int | None]:
+    """Parse YAML front matter into (fields, line of each key, line of a syntax error).
+
+    Scalars stay strings (``BaseLoader``), so dates and numbers are checked as
+    the contributor wrote them. Lines are 1-based; the opening ``---`` is 1.
+    """
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return {}, {}, None
+    try:
+        root = yaml.compose(match.group(1), Loader=yaml.BaseLoader)
+    except yaml.YAMLError as error:
+        # Where the broken construct starts (an unclosed "[" say) helps more than
+        # where the parser gave up, which is often the next line.
+        mark = getattr(error, "context_mark", None) or getattr(error, "problem_mark", None)
+        return {}, {}, (mark.line + 2 if mark else 1)
+    if not isinstance(root, yaml.MappingNode):
+        return {}, {}, 1
+    fields: dict[str, Any] = {}
+    lines: dict[str, int] = {}
+    loader = yaml.BaseLoader("")
+    for key_node, value_node in root.value:
+        lines[key_node.value] = key_node.start_mark.line + 2
+        fields[key_node.value] = loader.construct_object(value_node, deep=True)
+    return fields, lines, None
+
+
+def read_article(docname: str, text: str) -> Article | None:
+    """Parse an article's front matter; None when ``docname`` is not an article."""
+    topic = topic_of(docname)
+    if topic is None:
+        return None
+    fields, lines, error_line = parse_front_matter(text)
+    return Article(docname, topic, fields, lines, error_line)
+
+
+def scan_source(text: str) -> SourceFacts:
+    """Find labels, ``{post}`` directives and a code fence that is never closed.
+
+    Fences nest the way MyST reads them: a directive fence (``{name}``, or any
+    colon fence) holds Markdown, so fences inside it open blocks of their own;
+    a code block holds literal text, so nothing inside it counts.
+    """
+    facts = SourceFacts()
+    stack: list[tuple[str, int, int, bool]] = []  # (character, length, line, is_directive)
+    for number, line in enumerate(text.splitlines(), start=1):
+        top = stack[-1] if stack else None
+        in_code = top is not None and not top[3]
+        fence = _FENCE.match(line)
+        if fence:
+            marks, info = fence.groups()
+            if top and marks[0] == top[0] and len(marks) >= top[1] and not info:
+                stack.pop()
+            elif not in_code:
+                stack.append((marks[0], len(marks), number, marks[0] == ":" or info[:1] == "{"))
+                if info == "{post}":
+                    facts.post_directives.append(number)
+            continue
+        label = None if in_code else _LABEL.match(line)
+        if label:
+            facts.labels.append((number, label.group(1)))
+    if stack:
+        facts.unclosed_fence = stack[0][2]
+    return facts
+
+
+def front_matter_problems(
+    article: Article, topics: dict[str, str], tags: Iterable[str], today: dt.date
+) -> list[Problem]:
+    """Every mistake in one article's front matter, with its line and the fix."""
+    if article.yaml_error_line is not None:
+        return [(article.yaml_error_line, "front matter is not valid YAML; check the "
+                 "indentation, the colons and the quoting near this line")]
+    title = topics.get(article.topic)
+    if title is None:
+        known = ", ".join(sorted(topics))
+        return [(1, f"'{article.topic}/' is not a topic folder; move the article into one "
+                    f"of docs/{{{known}}}/ or add the topic to handbook_topics in conf.py")]
+    fields, found = article.fields, []
+    if not fields:
+        return [(1, "the article has no front matter; start the file with a '---' block "
+                    "holding date, category, tags and description (see the contributor "
+                    "guide)")]
+    for key in REQUIRED:
+        if key not in fields:
+            found.append((1, f"front matter has no '{key}'; add a '{key}:' line between the "
+                             "'---' lines (see the contributor guide for the schema)"))
+    for key in fields:
+        if key not in REQUIRED + OPTIONAL:
+            guess = difflib.get_close_matches(key, REQUIRED + OPTIONAL, n=1)
+            hint = f"did you mean '{guess[0]}'? " if guess else ""
+            found.append((article.line(key), f"unknown front-matter field '{key}'; {hint}"
+                          f"the fields are {', '.join(REQUIRED + OPTIONAL)}"))
+    found += _date_problems(article, "date", today, allow_future=fields.get("draft") == "true")
+    found += _date_problems(article, "reviewed", today, allow_future=False)
+    found += _category_problems(article, title)
+    found += _tag_problems(article, set(tags))
+    if isinstance(fields.get("author"), list) or isinstance(fields.get("owner"), list):
+        key = "owner" if "owner" in fields else "author"
+        found.append((article.line(key), f"{key} must be one name, not a list"))
+    found += _description_problems(article)
+    return found
+
+
+def _date_problems(article: Article, key: str, today: dt.date, allow_future: bool) -> list[Problem]:
+    value = article.fields.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
+        return [(article.line(key), f"{key} '{value}' is not an ISO date; write it as "
+                                    "YYYY-MM-DD, for example 2025-07-17")]
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        return [(article.line(key), f"{key} {value} is not a real date; check the month "
+                                    "and the day (YYYY-MM-DD)")]
+    if day > today and not allow_future:
+        if key == "date":
+            return [(article.line(key), f"date {value} is in the future, so ABlog would hide "
+                                        "the article as a draft; use today's date, or add "
+                                        "'draft: true' to publish it later on purpose")]
+        return [(article.line(key), f"reviewed date {value} is in the future; use the date "
+                                    "of the last review")]
+    return []
+
+
+def _category_problems(article: Article, title: str) -> list[Problem]:
+    category = article.fields.get("category")
+    line = article.line("category")
+    if isinstance(category, list):
+        return [(line, f"category must be one topic title, not a list; write "
+                       f"'category: {title}'")]
+    if isinstance(category, str) and category != title:
+        return [(line, f"category '{category}' does not match the topic folder "
+                       f"'{article.topic}/'; write 'category: {title}'")]
+    return []
+
+
+def _tag_problems(article: Article, vocabulary: set[str]) -> list[Problem]:
+    if "tags" not in article.fields:
+        return []
+    tags, line = article.fields["tags"], article.line("tags")
+    if not isinstance(tags, list) or not tags:
+        return [(line, "tags must be a non-empty YAML list of tags from docs/tags.yaml, "
+                       "for example 'tags: [retries, timeouts]'")]
+    found = []
+    for tag in tags:
+        if tag not in vocabulary:
+            guess = difflib.get_close_matches(str(tag), vocabulary, n=1)
+            hint = f"did you mean '{guess[0]}'? " if guess else ""
+            found.append((line, f"unknown tag '{tag}'; {hint}use a tag from docs/tags.yaml, "
+                                "or add the new tag there with a one-line meaning"))
+    return found
+
+
+def _description_problems(article: Article) -> list[Problem]:
+    if "description" not in article.fields:
+        return []
+    line, text = article.line("description"), article.description
+    low, high = DESCRIPTION_LENGTH
+    if text.startswith(PLACEHOLDER):
+        return [(line, "description is still the placeholder; write one or two sentences "
+                       "that say what the article is about")]
+    if not low <= len(text) <= high:
+        return [(line, f"description has {len(text)} characters; write one or two sentences "
+                       f"of {low} to {high} characters that say what the article is about")]
+    return []
+
+
+def source_problems(facts: SourceFacts, basenames: set[str], is_article: bool) -> list[Problem]:
+    """Mistakes in a page's body that the stock stack hides or misreports.
+
+    - A label equal to a file's basename: ABlog registers every post's basename
+      as a label and drops any label of that name when a file is re-read.
+    - A ``{post}`` directive in an article: the front matter already makes it
+      a post, and ABlog would create a second, undated one.
+    - A code fence that is never closed swallows the rest of the page silently.
+    """
+    found = [
+        (line, f"label '{label}' is also a file name, which ABlog takes over; rename the "
+               f"label, for example to '<topic>-{label}'")
+        for line, label in facts.labels if label in basenames
+    ]
+    if is_article:
+        found += [(line, "remove this {post} directive: the front matter already makes the "
+                         "file an article, and both together create a second, undated post")
+                  for line in facts.post_directives]
+    if facts.unclosed_fence is not None:
+        found.append((facts.unclosed_fence, "this fence is never closed, so everything after "
+                      "it is swallowed; add a closing line with the same characters (for "
+                      "example ```) where the block ends"))
+    return found
+
+
+def duplicate_slug_problems(articles: Iterable[Article]) -> dict[str, list[Problem]]:
+    """Articles sharing a file name in different topics, which ABlog cannot tell apart."""
+    first: dict[str, str] = {}
+    found: dict[str, list[Problem]] = {}
+    for article in sorted(articles, key=lambda a: a.docname):
+        other = first.setdefault(article.slug, article.docname)
+        if other != article.docname:
+            found.setdefault(article.docname, []).append(
+                (1, f"another article, {other}.md, has the file name '{article.slug}'; "
+                    "rename this file (and its label) to a slug of its own"))
+    return found
+
+
+def load_tags(path: Path) -> dict[str, str]:
+    """The tag vocabulary: tag name -> one-line meaning."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {str(tag): str(meaning) for tag, meaning in data.items()}

@@ -1,0 +1,209 @@
+"""Start a new article: ``nox -s new -- "Title" --topic resilience``.
+
+Creates ``docs/<topic>/<slug>.md`` with complete front matter and the
+editorial guide's sections, ``examples/<module>.py`` with its test in
+``tests/examples/``, and adds the article to the topic's toctree. The
+``description`` and ``tags`` are left for the author: the build names them
+until they are filled in. Nothing is written when the slug is taken or the
+topic unknown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import re
+import sys
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+ARTICLE = """\
+---
+date: {date}
+category: {category}
+tags: []
+description: TODO say in one or two sentences what the article is about.
+reviewed: {date}
+owner: Handbook editors
+---
+
+({topic}-{slug})=
+# {title}
+
+% Open with a production situation an on-call engineer recognizes (the symptom
+% people actually see), then state the claim this article defends.
+
+## Why the obvious response fails
+
+% Name the naive fix and explain, by its mechanism, how it makes things worse.
+
+## The mechanism
+
+% What is really going on, with numbers: a formula, a worked example, a
+% measured effect. Link glossary terms on first use: {{term}}`Little's law`.
+
+## What to do instead
+
+% Concrete designs, their costs, and when each one is the wrong choice.
+
+## Worked example
+
+```{{literalinclude}} ../../examples/{module}.py
+:language: python
+:pyobject: demonstrate
+```
+
+% Explain what the example shows and what it prints.
+
+## How to tell it is working
+
+% The signals, metrics, logs or traces an operator watches, and what each
+% looks like when the design is wrong.
+
+## Checklist
+
+% Five to ten lines a reviewer can apply to a real design.
+
+## Related reading
+
+% At least three other articles, each with a sentence on why to follow it:
+% {{ref}}`link text <topic-slug>`. Then the primary public sources.
+"""
+
+EXAMPLE = '''\
+"""Worked example for "{title}".
+
+Replace this with a small, runnable demonstration of the article's mechanism
+(standard library only, deterministic), and run it with
+``python -m examples.{module}``.
+"""
+
+from __future__ import annotations
+
+
+def demonstrate() -> str:
+    """Return what the example shows; replace with the real mechanism."""
+    return "{title}"
+
+
+def main() -> None:
+    """Print the demonstration."""
+    print(demonstrate())
+
+
+if __name__ == "__main__":
+    main()
+'''
+
+TEST = '''\
+"""The claims of "{title}"."""
+
+from examples.{module} import demonstrate
+
+
+def test_demonstrate_names_the_article() -> None:
+    # Replace with assertions on the behavior the article claims.
+    assert demonstrate() == "{title}"
+'''
+
+
+class ScaffoldError(Exception):
+    """A request the scaffold refuses, with the reason and what to do."""
+
+
+@dataclass
+class Plan:
+    """The files one new article needs."""
+
+    article: Path
+    example: Path
+    test: Path
+    topic_page: Path
+    docname: str
+
+
+def slugify(title: str) -> str:
+    """A file name for ``title``: lowercase ASCII words joined by hyphens."""
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")
+
+
+def plan(root: Path, topic: str, slug: str, topics: dict[str, str]) -> Plan:
+    """Work out the paths for a new article, refusing a taken slug or unknown topic."""
+    if topic not in topics:
+        raise ScaffoldError(f"unknown topic '{topic}'; choose one of {', '.join(topics)}")
+    if not re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", slug):
+        raise ScaffoldError(f"'{slug}' is not a valid slug; use lowercase words and hyphens")
+    taken = sorted((root / "docs").glob(f"*/{slug}.md"))
+    if taken:
+        raise ScaffoldError(f"an article named '{slug}' exists: {taken[0].relative_to(root)}; "
+                            "choose another title or pass --slug")
+    module = slug.replace("-", "_")
+    return Plan(
+        article=root / "docs" / topic / f"{slug}.md",
+        example=root / "examples" / f"{module}.py",
+        test=root / "tests" / "examples" / f"test_{module}.py",
+        topic_page=root / "docs" / f"{topic}.md",
+        docname=f"{topic}/{slug}",
+    )
+
+
+def add_to_toctree(topic_page: Path, docname: str) -> None:
+    """Append ``docname`` to the last toctree of the topic page."""
+    text = topic_page.read_text(encoding="utf-8")
+    start = text.rfind("```{toctree}")
+    end = text.find("\n```", start)
+    if start < 0 or end < 0:
+        raise ScaffoldError(f"{topic_page} has no toctree to add the article to")
+    topic_page.write_text(f"{text[:end]}\n{docname}{text[end:]}", encoding="utf-8")
+
+
+def scaffold(root: Path, title: str, topic: str, slug: str | None, today: dt.date,
+             topics: dict[str, str]) -> Plan:
+    """Create the article, its example and test, and add it to the toctree."""
+    paths = plan(root, topic, slug or slugify(title), topics)
+    for path in (paths.example, paths.test):
+        if path.exists():
+            raise ScaffoldError(f"{path.relative_to(root)} exists; choose another slug")
+    values = {"title": title, "topic": topic, "slug": paths.article.stem,
+              "module": paths.example.stem, "category": topics[topic],
+              "date": today.isoformat()}
+    add_to_toctree(paths.topic_page, paths.docname)
+    for path in (paths.article, paths.example, paths.test):
+        path.parent.mkdir(parents=True, exist_ok=True)
+    paths.article.write_text(ARTICLE.format(**values), encoding="utf-8")
+    paths.example.write_text(EXAMPLE.format(**values), encoding="utf-8")
+    paths.test.write_text(TEST.format(**values), encoding="utf-8")
+    return paths
+
+
+def main(argv: list[str]) -> int:
+    """Command line: scaffold one article, print what was created and what is next."""
+    parser = argparse.ArgumentParser(prog="nox -s new --", description=__doc__.split("\n")[0])
+    parser.add_argument("title", help='the article\'s title, in sentence case, e.g. "Retry budgets"')
+    parser.add_argument("--topic", required=True, help="the topic folder under docs/")
+    parser.add_argument("--slug", help="the file name, if the one made from the title is poor")
+    parser.add_argument("--root", type=Path, default=ROOT, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(args.root))
+    from conf import handbook_topics  # noqa: PLC0415 - the topics conf.py declares
+
+    try:
+        paths = scaffold(args.root, args.title, args.topic, args.slug,
+                         dt.datetime.now(dt.UTC).date(), handbook_topics)
+    except ScaffoldError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    for path in (paths.article, paths.example, paths.test):
+        print(f"created {path.relative_to(args.root)}")
+    print(f"added {paths.docname} to {paths.topic_page.relative_to(args.root)}")
+    print("next: fill in tags and description, write the article, then preview it with "
+          "`python3 -m nox -s serve`")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
