@@ -78,9 +78,14 @@ def check_everything(app: Sphinx, env: BuildEnvironment) -> None:
         for line, message in problems + duplicates.get(docname, []):
             warn(docname, line, message, "front-matter")
         if docname not in in_a_toctree:
-            warn(docname, 1, f"the article is in no toctree, so readers cannot reach it; "
-                             f"add '{docname}' to the toctree at the end of "
-                             f"docs/{article.topic}.md", "toctree")
+            warn(
+                docname,
+                1,
+                f"the article is in no toctree, so readers cannot reach it; "
+                f"add '{docname}' to the toctree at the end of "
+                f"docs/{article.topic}.md",
+                "toctree",
+            )
 
 
 def use_description_as_excerpt(app: Sphinx, doctree: nodes.document) -> None:

@@ -154,28 +154,53 @@ def front_matter_problems(
 ) -> list[Problem]:
     """Every mistake in one article's front matter, with its line and the fix."""
     if article.yaml_error_line is not None:
-        return [(article.yaml_error_line, "front matter is not valid YAML; check the "
-                 "indentation, the colons and the quoting near this line")]
+        return [
+            (
+                article.yaml_error_line,
+                "front matter is not valid YAML; check the "
+                "indentation, the colons and the quoting near this line",
+            )
+        ]
     title = topics.get(article.topic)
     if title is None:
         known = ", ".join(sorted(topics))
-        return [(1, f"'{article.topic}/' is not a topic folder; move the article into one "
-                    f"of docs/{{{known}}}/ or add the topic to handbook_topics in conf.py")]
+        return [
+            (
+                1,
+                f"'{article.topic}/' is not a topic folder; move the article into one "
+                f"of docs/{{{known}}}/ or add the topic to handbook_topics in conf.py",
+            )
+        ]
     fields, found = article.fields, []
     if not fields:
-        return [(1, "the article has no front matter; start the file with a '---' block "
-                    "holding date, category, tags and description (see the contributor "
-                    "guide)")]
+        return [
+            (
+                1,
+                "the article has no front matter; start the file with a '---' block "
+                "holding date, category, tags and description (see the contributor "
+                "guide)",
+            )
+        ]
     for key in REQUIRED:
         if key not in fields:
-            found.append((1, f"front matter has no '{key}'; add a '{key}:' line between the "
-                             "'---' lines (see the contributor guide for the schema)"))
+            found.append(
+                (
+                    1,
+                    f"front matter has no '{key}'; add a '{key}:' line between the "
+                    "'---' lines (see the contributor guide for the schema)",
+                )
+            )
     for key in fields:
         if key not in REQUIRED + OPTIONAL:
             guess = difflib.get_close_matches(key, REQUIRED + OPTIONAL, n=1)
             hint = f"did you mean '{guess[0]}'? " if guess else ""
-            found.append((article.line(key), f"unknown front-matter field '{key}'; {hint}"
-                          f"the fields are {', '.join(REQUIRED + OPTIONAL)}"))
+            found.append(
+                (
+                    article.line(key),
+                    f"unknown front-matter field '{key}'; {hint}"
+                    f"the fields are {', '.join(REQUIRED + OPTIONAL)}",
+                )
+            )
     found += _date_problems(article, "date", today, allow_future=fields.get("draft") == "true")
     found += _date_problems(article, "reviewed", today, allow_future=False)
     found += _category_problems(article, title)
@@ -192,20 +217,38 @@ def _date_problems(article: Article, key: str, today: dt.date, allow_future: boo
     if value is None:
         return []
     if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
-        return [(article.line(key), f"{key} '{value}' is not an ISO date; write it as "
-                                    "YYYY-MM-DD, for example 2025-07-17")]
+        return [
+            (
+                article.line(key),
+                f"{key} '{value}' is not an ISO date; write it as "
+                "YYYY-MM-DD, for example 2025-07-17",
+            )
+        ]
     try:
         day = dt.date.fromisoformat(value)
     except ValueError:
-        return [(article.line(key), f"{key} {value} is not a real date; check the month "
-                                    "and the day (YYYY-MM-DD)")]
+        return [
+            (
+                article.line(key),
+                f"{key} {value} is not a real date; check the month and the day (YYYY-MM-DD)",
+            )
+        ]
     if day > today and not allow_future:
         if key == "date":
-            return [(article.line(key), f"date {value} is in the future, so ABlog would hide "
-                                        "the article as a draft; use today's date, or add "
-                                        "'draft: true' to publish it later on purpose")]
-        return [(article.line(key), f"reviewed date {value} is in the future; use the date "
-                                    "of the last review")]
+            return [
+                (
+                    article.line(key),
+                    f"date {value} is in the future, so ABlog would hide "
+                    "the article as a draft; use today's date, or add "
+                    "'draft: true' to publish it later on purpose",
+                )
+            ]
+        return [
+            (
+                article.line(key),
+                f"reviewed date {value} is in the future; use the date of the last review",
+            )
+        ]
     return []
 
 
@@ -213,11 +256,15 @@ def _category_problems(article: Article, title: str) -> list[Problem]:
     category = article.fields.get("category")
     line = article.line("category")
     if isinstance(category, list):
-        return [(line, f"category must be one topic title, not a list; write "
-                       f"'category: {title}'")]
+        return [(line, f"category must be one topic title, not a list; write 'category: {title}'")]
     if isinstance(category, str) and category != title:
-        return [(line, f"category '{category}' does not match the topic folder "
-                       f"'{article.topic}/'; write 'category: {title}'")]
+        return [
+            (
+                line,
+                f"category '{category}' does not match the topic folder "
+                f"'{article.topic}/'; write 'category: {title}'",
+            )
+        ]
     return []
 
 
@@ -226,15 +273,25 @@ def _tag_problems(article: Article, vocabulary: set[str]) -> list[Problem]:
         return []
     tags, line = article.fields["tags"], article.line("tags")
     if not isinstance(tags, list) or not tags:
-        return [(line, "tags must be a non-empty YAML list of tags from docs/tags.yaml, "
-                       "for example 'tags: [retries, timeouts]'")]
+        return [
+            (
+                line,
+                "tags must be a non-empty YAML list of tags from docs/tags.yaml, "
+                "for example 'tags: [retries, timeouts]'",
+            )
+        ]
     found = []
     for tag in tags:
         if tag not in vocabulary:
             guess = difflib.get_close_matches(str(tag), vocabulary, n=1)
             hint = f"did you mean '{guess[0]}'? " if guess else ""
-            found.append((line, f"unknown tag '{tag}'; {hint}use a tag from docs/tags.yaml, "
-                                "or add the new tag there with a one-line meaning"))
+            found.append(
+                (
+                    line,
+                    f"unknown tag '{tag}'; {hint}use a tag from docs/tags.yaml, "
+                    "or add the new tag there with a one-line meaning",
+                )
+            )
     return found
 
 
@@ -244,11 +301,21 @@ def _description_problems(article: Article) -> list[Problem]:
     line, text = article.line("description"), article.description
     low, high = DESCRIPTION_LENGTH
     if text.startswith(PLACEHOLDER):
-        return [(line, "description is still the placeholder; write one or two sentences "
-                       "that say what the article is about")]
+        return [
+            (
+                line,
+                "description is still the placeholder; write one or two sentences "
+                "that say what the article is about",
+            )
+        ]
     if not low <= len(text) <= high:
-        return [(line, f"description has {len(text)} characters; write one or two sentences "
-                       f"of {low} to {high} characters that say what the article is about")]
+        return [
+            (
+                line,
+                f"description has {len(text)} characters; write one or two sentences "
+                f"of {low} to {high} characters that say what the article is about",
+            )
+        ]
     return []
 
 
@@ -262,18 +329,32 @@ def source_problems(facts: SourceFacts, basenames: set[str], is_article: bool) -
     - A code fence that is never closed swallows the rest of the page silently.
     """
     found = [
-        (line, f"label '{label}' is also a file name, which ABlog takes over; rename the "
-               f"label, for example to '<topic>-{label}'")
-        for line, label in facts.labels if label in basenames
+        (
+            line,
+            f"label '{label}' is also a file name, which ABlog takes over; rename the "
+            f"label, for example to '<topic>-{label}'",
+        )
+        for line, label in facts.labels
+        if label in basenames
     ]
     if is_article:
-        found += [(line, "remove this {post} directive: the front matter already makes the "
-                         "file an article, and both together create a second, undated post")
-                  for line in facts.post_directives]
+        found += [
+            (
+                line,
+                "remove this {post} directive: the front matter already makes the "
+                "file an article, and both together create a second, undated post",
+            )
+            for line in facts.post_directives
+        ]
     if facts.unclosed_fence is not None:
-        found.append((facts.unclosed_fence, "this fence is never closed, so everything after "
-                      "it is swallowed; add a closing line with the same characters (for "
-                      "example ```) where the block ends"))
+        found.append(
+            (
+                facts.unclosed_fence,
+                "this fence is never closed, so everything after "
+                "it is swallowed; add a closing line with the same characters (for "
+                "example ```) where the block ends",
+            )
+        )
     return found
 
 
@@ -285,8 +366,12 @@ def duplicate_slug_problems(articles: Iterable[Article]) -> dict[str, list[Probl
         other = first.setdefault(article.slug, article.docname)
         if other != article.docname:
             found.setdefault(article.docname, []).append(
-                (1, f"another article, {other}.md, has the file name '{article.slug}'; "
-                    "rename this file (and its label) to a slug of its own"))
+                (
+                    1,
+                    f"another article, {other}.md, has the file name '{article.slug}'; "
+                    "rename this file (and its label) to a slug of its own",
+                )
+            )
     return found
 
 

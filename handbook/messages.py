@@ -27,17 +27,25 @@ logger = logging.getLogger(__name__)
 
 # (pattern in Sphinx's or MyST's message, what to tell the contributor)
 HINTS = [
-    (re.compile(r"Include file .* not found or reading it failed"),
-     "check the path: it is relative to the article's folder, so an example is "
-     "'../../examples/<module>.py'"),
-    (re.compile(r"Unknown directive type"),
-     "check the directive's name after the opening fence, for example "
-     "```{literalinclude} or ```{note}"),
-    (re.compile(r"Directive '[^']+': .*(argument|option)"),
-     "check the text after the directive's name on the opening fence line, and the "
-     ":option: lines below it"),
-    (re.compile(r"document isn't included in any toctree"),
-     "add the page to the toctree at the end of its topic page, docs/<topic>.md"),
+    (
+        re.compile(r"Include file .* not found or reading it failed"),
+        "check the path: it is relative to the article's folder, so an example is "
+        "'../../examples/<module>.py'",
+    ),
+    (
+        re.compile(r"Unknown directive type"),
+        "check the directive's name after the opening fence, for example "
+        "```{literalinclude} or ```{note}",
+    ),
+    (
+        re.compile(r"Directive '[^']+': .*(argument|option)"),
+        "check the text after the directive's name on the opening fence line, and the "
+        ":option: lines below it",
+    ),
+    (
+        re.compile(r"document isn't included in any toctree"),
+        "add the page to the toctree at the end of its topic page, docs/<topic>.md",
+    ),
 ]
 
 
@@ -54,19 +62,27 @@ def report_missing_reference(app: Sphinx, domain: Domain, node: nodes.Element) -
     target, kind = node["reftarget"], node["reftype"]
     if kind == "term":
         terms = [name for (type_, name) in domain.objects if type_ == "term"]
-        message = (f"'{target}' is not in the glossary; {closest(target.lower(), terms)}"
-                   "link an existing term, or add this one to docs/glossary.md")
+        message = (
+            f"'{target}' is not in the glossary; {closest(target.lower(), terms)}"
+            "link an existing term, or add this one to docs/glossary.md"
+        )
     elif kind == "ref" and target in domain.anonlabels:
-        message = (f"label '{target}' is not above a heading, so the link has no text; "
-                   f"write {{ref}}`link text <{target}>`")
+        message = (
+            f"label '{target}' is not above a heading, so the link has no text; "
+            f"write {{ref}}`link text <{target}>`"
+        )
     elif kind == "ref":
         labels = [label for label in domain.anonlabels if not label.startswith("blog-")]
-        message = (f"no label '{target}'; {closest(target, labels)}articles are linked "
-                   "by their label '<topic>-<slug>', and a section by a '(label)=' line "
-                   "above its heading")
+        message = (
+            f"no label '{target}'; {closest(target, labels)}articles are linked "
+            "by their label '<topic>-<slug>', and a section by a '(label)=' line "
+            "above its heading"
+        )
     elif kind == "doc":
-        message = (f"no page '{target}'; {closest(target, sorted(app.env.found_docs))}link "
-                   "an article by its label instead: {ref}`text <topic-slug>`")
+        message = (
+            f"no page '{target}'; {closest(target, sorted(app.env.found_docs))}link "
+            "an article by its label instead: {ref}`text <topic-slug>`"
+        )
     else:
         return None
     location = (node["refdoc"], exact_line(app, node, target))

@@ -139,8 +139,10 @@ def plan(root: Path, topic: str, slug: str, topics: dict[str, str]) -> Plan:
         raise ScaffoldError(f"'{slug}' is not a valid slug; use lowercase words and hyphens")
     taken = sorted((root / "docs").glob(f"*/{slug}.md"))
     if taken:
-        raise ScaffoldError(f"an article named '{slug}' exists: {taken[0].relative_to(root)}; "
-                            "choose another title or pass --slug")
+        raise ScaffoldError(
+            f"an article named '{slug}' exists: {taken[0].relative_to(root)}; "
+            "choose another title or pass --slug"
+        )
     module = slug.replace("-", "_")
     return Plan(
         article=root / "docs" / topic / f"{slug}.md",
@@ -161,16 +163,22 @@ def add_to_toctree(topic_page: Path, docname: str) -> None:
     topic_page.write_text(f"{text[:end]}\n{docname}{text[end:]}", encoding="utf-8")
 
 
-def scaffold(root: Path, title: str, topic: str, slug: str | None, today: dt.date,
-             topics: dict[str, str]) -> Plan:
+def scaffold(
+    root: Path, title: str, topic: str, slug: str | None, today: dt.date, topics: dict[str, str]
+) -> Plan:
     """Create the article, its example and test, and add it to the toctree."""
     paths = plan(root, topic, slug or slugify(title), topics)
     for path in (paths.example, paths.test):
         if path.exists():
             raise ScaffoldError(f"{path.relative_to(root)} exists; choose another slug")
-    values = {"title": title, "topic": topic, "slug": paths.article.stem,
-              "module": paths.example.stem, "category": topics[topic],
-              "date": today.isoformat()}
+    values = {
+        "title": title,
+        "topic": topic,
+        "slug": paths.article.stem,
+        "module": paths.example.stem,
+        "category": topics[topic],
+        "date": today.isoformat(),
+    }
     add_to_toctree(paths.topic_page, paths.docname)
     for path in (paths.article, paths.example, paths.test):
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -183,25 +191,35 @@ def scaffold(root: Path, title: str, topic: str, slug: str | None, today: dt.dat
 def main(argv: list[str]) -> int:
     """Command line: scaffold one article, print what was created and what is next."""
     parser = argparse.ArgumentParser(prog="nox -s new --", description=__doc__.split("\n")[0])
-    parser.add_argument("title", help='the article\'s title, in sentence case, e.g. "Retry budgets"')
+    parser.add_argument(
+        "title", help='the article\'s title, in sentence case, e.g. "Retry budgets"'
+    )
     parser.add_argument("--topic", required=True, help="the topic folder under docs/")
     parser.add_argument("--slug", help="the file name, if the one made from the title is poor")
     parser.add_argument("--root", type=Path, default=ROOT, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     sys.path.insert(0, str(args.root))
-    from conf import handbook_topics  # noqa: PLC0415 - the topics conf.py declares
+    from conf import handbook_topics  # the topics conf.py declares
 
     try:
-        paths = scaffold(args.root, args.title, args.topic, args.slug,
-                         dt.datetime.now(dt.UTC).date(), handbook_topics)
+        paths = scaffold(
+            args.root,
+            args.title,
+            args.topic,
+            args.slug,
+            dt.datetime.now(dt.UTC).date(),
+            handbook_topics,
+        )
     except ScaffoldError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     for path in (paths.article, paths.example, paths.test):
         print(f"created {path.relative_to(args.root)}")
     print(f"added {paths.docname} to {paths.topic_page.relative_to(args.root)}")
-    print("next: fill in tags and description, write the article, then preview it with "
-          "`python3 -m nox -s serve`")
+    print(
+        "next: fill in tags and description, write the article, then preview it with "
+        "`python3 -m nox -s serve`"
+    )
     return 0
 
 

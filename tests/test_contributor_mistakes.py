@@ -52,51 +52,95 @@ def insert_after_title(snippet: str) -> Callable[[str], str]:
 MISTAKES = {
     "category given as a YAML list": Mistake(
         replace("category: Architecture and boundaries", "category: [Architecture, boundaries]"),
-        None, "category: Architecture and boundaries", marker="category:"),
+        None,
+        "category: Architecture and boundaries",
+        marker="category:",
+    ),
     "category of another topic": Mistake(
         replace("category: Architecture and boundaries", "category: Load and resilience"),
-        None, "write 'category: Architecture and boundaries'", marker="category:"),
+        None,
+        "write 'category: Architecture and boundaries'",
+        marker="category:",
+    ),
     "label equal to a file's basename": Mistake(
-        insert_after_title("(glossary)=\n## A section"), None, "rename the label",
-        marker="(glossary)="),
+        insert_after_title("(glossary)=\n## A section"),
+        None,
+        "rename the label",
+        marker="(glossary)=",
+    ),
     "post directive beside front matter": Mistake(
-        insert_after_title("```{post} 2025-07-17\n```"), None, "remove this {post} directive",
-        marker="```{post}"),
+        insert_after_title("```{post} 2025-07-17\n```"),
+        None,
+        "remove this {post} directive",
+        marker="```{post}",
+    ),
     "malformed date": Mistake(
-        replace("date: 2025-07-17", "date: 17/07/2025"), None, "YYYY-MM-DD", marker="date:"),
+        replace("date: 2025-07-17", "date: 17/07/2025"), None, "YYYY-MM-DD", marker="date:"
+    ),
     "date in the future": Mistake(
-        replace("date: 2025-07-17", "date: 2999-01-01"), None, "draft: true", marker="date:"),
+        replace("date: 2025-07-17", "date: 2999-01-01"), None, "draft: true", marker="date:"
+    ),
     "missing required field": Mistake(
-        lambda text: re.sub(r"(?m)^description: .*\n", "", text, count=1), 1,
-        "add a 'description:' line"),
+        lambda text: re.sub(r"(?m)^description: .*\n", "", text, count=1),
+        1,
+        "add a 'description:' line",
+    ),
     "misspelled field": Mistake(
-        replace("tags:", "tag:"), None, "did you mean 'tags'?", marker="tag:"),
+        replace("tags:", "tag:"), None, "did you mean 'tags'?", marker="tag:"
+    ),
     "tag outside the vocabulary": Mistake(
-        replace("tags: [", "tags: [retry, "), None, "did you mean 'retries'?", marker="tags:"),
+        replace("tags: [", "tags: [retry, "), None, "did you mean 'retries'?", marker="tags:"
+    ),
     "description left as the placeholder": Mistake(
-        lambda text: re.sub(r"(?m)^description: .*$", "description: TODO say what the article is about.",
-                            text, count=1), None, "write one or two sentences",
-        marker="description:"),
+        lambda text: re.sub(
+            r"(?m)^description: .*$",
+            "description: TODO say what the article is about.",
+            text,
+            count=1,
+        ),
+        None,
+        "write one or two sentences",
+        marker="description:",
+    ),
     "invalid YAML in front matter": Mistake(
-        replace("tags: [", "tags: [oops: ["), None, "check the indentation", marker="tags:"),
+        replace("tags: [", "tags: [oops: ["), None, "check the indentation", marker="tags:"
+    ),
     "broken cross-reference": Mistake(
-        replace("<debugging-reading-traces>", "<debugging-reading-trace>"), None,
-        "did you mean 'debugging-reading-traces'?", marker_search="debugging-reading-trace>"),
+        replace("<debugging-reading-traces>", "<debugging-reading-trace>"),
+        None,
+        "did you mean 'debugging-reading-traces'?",
+        marker_search="debugging-reading-trace>",
+    ),
     "unknown glossary term": Mistake(
-        replace("{term}`correlation id`", "{term}`corelation id`"), None,
-        "did you mean 'Correlation id'?", marker_search="{term}`corelation id`"),
+        replace("{term}`correlation id`", "{term}`corelation id`"),
+        None,
+        "did you mean 'Correlation id'?",
+        marker_search="{term}`corelation id`",
+    ),
     "literalinclude of a missing file": Mistake(
         replace("../../examples/request_context_in_jobs.py", "../examples/request_context.py"),
-        None, "'../../examples/<module>.py'", marker_search="../examples/request_context.py"),
+        None,
+        "'../../examples/<module>.py'",
+        marker_search="../examples/request_context.py",
+    ),
     "malformed directive": Mistake(
-        insert_after_title("```{literalinclude}\n:language: python\n```"), None,
-        "check the text after the directive's name", marker="```{literalinclude}\n:language"),
+        insert_after_title("```{literalinclude}\n:language: python\n```"),
+        None,
+        "check the text after the directive's name",
+        marker="```{literalinclude}\n:language",
+    ),
     "unknown directive": Mistake(
-        insert_after_title("```{warnings}\nCareful.\n```"), None,
-        "check the directive's name", marker="```{warnings}"),
+        insert_after_title("```{warnings}\nCareful.\n```"),
+        None,
+        "check the directive's name",
+        marker="```{warnings}",
+    ),
     "unclosed code fence": Mistake(
-        lambda text: text + "\n```python\nprint('never closed')\n", None,
-        "this fence is never closed", marker="```python\nprint('never closed')"),
+        lambda text: text + "\n```python\nprint('never closed')\n",
+        None,
+        "this fence is never closed",
+        marker="```python\nprint('never closed')",
+    ),
 }
 
 
@@ -159,8 +203,11 @@ def test_two_articles_with_one_slug_fail_the_build(tmp_path: Path) -> None:
     twin.write_text(text.replace("(architecture-request-", "(resilience-request-"))
     topic_page = project / "docs" / "resilience.md"
     first_entry = re.search(r"(?m)^resilience/\S+$", topic_page.read_text()).group(0)
-    topic_page.write_text(topic_page.read_text().replace(
-        first_entry, f"{first_entry}\nresilience/request-context-in-jobs"))
+    topic_page.write_text(
+        topic_page.read_text().replace(
+            first_entry, f"{first_entry}\nresilience/request-context-in-jobs"
+        )
+    )
     build = build_html(project, tmp_path / "out")
     assert build.returncode != 0
     messages = [m for m in build.log.splitlines() if f"{twin}:1:" in m]

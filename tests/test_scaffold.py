@@ -19,7 +19,10 @@ def new(project: Path, *args: str) -> subprocess.CompletedProcess:
     """Run the scaffold against a copy of the handbook."""
     return subprocess.run(
         [sys.executable, "-m", "handbook.scaffold", *args, "--root", str(project)],
-        cwd=project, capture_output=True, text=True, check=False,
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 
@@ -43,14 +46,18 @@ def test_scaffolded_article_fails_only_on_what_the_author_must_write(
     assert build.returncode != 0
     assert len(warnings) == 2, warnings
     assert any(f"{article}:4:" in w and "tags must be a non-empty" in w for w in warnings)
-    assert any(f"{article}:5:" in w and "description is still the placeholder" in w
-               for w in warnings)
+    assert any(
+        f"{article}:5:" in w and "description is still the placeholder" in w for w in warnings
+    )
 
     text = article.read_text()
     text = text.replace("tags: []", "tags: [retries, overload]")
-    text = re.sub(r"(?m)^description: .*$",
-                  "description: How to cap retries as a share of traffic so that they "
-                  "cannot multiply an outage.", text)
+    text = re.sub(
+        r"(?m)^description: .*$",
+        "description: How to cap retries as a share of traffic so that they "
+        "cannot multiply an outage.",
+        text,
+    )
     article.write_text(text)
     assert build_html(project, tmp_path / "again").returncode == 0
 
@@ -58,19 +65,34 @@ def test_scaffolded_article_fails_only_on_what_the_author_must_write(
 def test_scaffolded_example_test_runs(project: Path) -> None:
     assert new(project, TITLE, "--topic", "debugging").returncode == 0
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-         "tests/examples/test_retry_budgets_in_practice.py"],
-        cwd=project, capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "tests/examples/test_retry_budgets_in_practice.py",
+        ],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-@pytest.mark.parametrize(("args", "reason"), [
-    (["Sharing context", "--topic", "architecture", "--slug", "request-context-in-jobs"],
-     "an article named 'request-context-in-jobs' exists"),
-    ([TITLE, "--topic", "frontend"], "unknown topic 'frontend'"),
-    ([TITLE, "--topic", "apis", "--slug", "Not A Slug"], "is not a valid slug"),
-])
+@pytest.mark.parametrize(
+    ("args", "reason"),
+    [
+        (
+            ["Sharing context", "--topic", "architecture", "--slug", "request-context-in-jobs"],
+            "an article named 'request-context-in-jobs' exists",
+        ),
+        ([TITLE, "--topic", "frontend"], "unknown topic 'frontend'"),
+        ([TITLE, "--topic", "apis", "--slug", "Not A Slug"], "is not a valid slug"),
+    ],
+)
 def test_scaffold_refuses_with_a_reason_and_writes_nothing(project: Path, args, reason) -> None:
     before = digest(project)
     done = new(project, *args)
