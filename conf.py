@@ -12,6 +12,8 @@ import os
 import sys
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).parent.resolve()
 sys.path.insert(0, str(ROOT))  # makes the local extension package ``handbook`` importable
 
@@ -39,6 +41,7 @@ extensions = [
     "sphinx_design",
     "sphinx_sitemap",
     "ablog",
+    "sphinx_reredirects",
     "handbook",  # the local extension: handbook/__init__.py
 ]
 root_doc = "index"
@@ -127,6 +130,13 @@ skip_injecting_base_ablog_templates = True
 # https://sphinx-sitemap.readthedocs.io/en/latest/configuration-values.html
 sitemap_url_scheme = "{link}"
 sitemap_excludes = ["search.html", "genindex.html", "articles/drafts.html"]
+
+# -- Redirects -----------------------------------------------------------------
+# https://documatt.com/sphinx-reredirects/usage.html
+# Moved articles keep their old URLs (docs/urls.txt lists every published one).
+# The map lives in docs/redirects.yaml, grouped by why pages moved;
+# `python3 -m nox -s rename -- old/docname new/docname` adds to it.
+redirects = yaml.safe_load((ROOT / "docs" / "redirects.yaml").read_text()) or {}
 
 # -- LaTeX / PDF output --------------------------------------------------------
 # https://www.sphinx-doc.org/en/master/latex.html

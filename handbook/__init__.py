@@ -13,7 +13,8 @@ handlers:
 - :mod:`handbook.incremental`: rewrites every page when navigation or posts change.
 - :mod:`handbook.parallel`: makes ABlog safe for ``sphinx-build -j``.
 - :mod:`handbook.sitemap`: keeps ``sitemap.xml`` complete after incremental builds.
-- :mod:`handbook.feeds`: makes ABlog's Atom feeds reproducible.
+- :mod:`handbook.feeds`: makes ABlog's Atom feeds reproducible and valid.
+- :mod:`handbook.reproducible`: takes the build's date from the last commit.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from handbook import (
     incremental,
     messages,
     parallel,
+    reproducible,
     sitemap,
     vocabulary,
 )
@@ -48,6 +50,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     ablog_furo.setup(app)
     sitemap.setup(app)
     feeds.setup(app)
+    reproducible.setup(app)
     incremental.setup(app)
     parallel.setup(app)
     return {
