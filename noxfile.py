@@ -124,6 +124,20 @@ def check(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def urls(session: nox.Session) -> None:
+    """Build the HTML and add its new URLs to docs/urls.txt, the manifest of published URLs."""
+    build_html(session)
+    session.run("python", "-m", "handbook.urls", "record", BUILD["html-dir"])
+
+
+@nox.session(python=PYTHON)
+def rename(session: nox.Session) -> None:
+    """Move an article and redirect its old URL: nox -s rename -- topic/old-slug topic/new-slug."""
+    install(session, "docs")
+    session.run("python", "-m", "handbook.urls", "rename", *session.posargs)
+
+
+@nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """Build the real handbook (HTML and PDF) and run every test against it."""
     install(session, "test")

@@ -6,6 +6,9 @@ builds agree. After the build, every feed is rewritten so that:
 
 - entry ``<published>`` and ``<updated>`` are the post's date at midnight UTC;
 - the feed's ``<updated>`` is the newest entry's ``<updated>``.
+
+It also adds the feed-level ``<author>`` that RFC 4287 requires when entries
+have none (ABlog writes an author only for posts that name one).
 """
 
 from __future__ import annotations
@@ -25,8 +28,8 @@ def _as_utc(timestamp: str) -> str:
     return _OFFSET.sub("", timestamp.strip()) + "Z"
 
 
-def normalize_feed(path: Path) -> None:
-    """Rewrite one Atom feed so its content depends only on the posts."""
+def normalize_feed(path: Path, author: str) -> None:
+    """Rewrite one Atom feed so its content depends only on the posts, and is valid."""
     ElementTree.register_namespace("", ATOM)
     tree = ElementTree.parse(path)
     feed = tree.getroot()
@@ -40,6 +43,10 @@ def normalize_feed(path: Path) -> None:
     updated = feed.find(f"{{{ATOM}}}updated")
     if updated is not None:
         updated.text = newest or "1970-01-01T00:00:00Z"
+    if feed.find(f"{{{ATOM}}}author") is None:
+        element = ElementTree.Element(f"{{{ATOM}}}author")
+        ElementTree.SubElement(element, f"{{{ATOM}}}name").text = author
+        feed.insert(list(feed).index(updated) + 1 if updated is not None else 0, element)
     ElementTree.indent(tree)
     tree.write(path, encoding="utf-8", xml_declaration=True)
 
@@ -50,7 +57,7 @@ def normalize_feeds(app: Sphinx, exception: Exception | None) -> None:
         return
     archive = Path(app.outdir) / app.config.blog_path
     for path in sorted(archive.rglob("atom.xml")):
-        normalize_feed(path)
+        normalize_feed(path, app.config.author)
 
 
 def setup(app: Sphinx) -> None:

@@ -2,7 +2,8 @@
 
 Creates ``docs/<topic>/<slug>.md`` with complete front matter and the
 editorial guide's sections, ``examples/<module>.py`` with its test in
-``tests/examples/``, and adds the article to the topic's toctree. The
+``tests/examples/``, adds the article to the topic's toctree, and records
+its URL in the manifest of published URLs (``docs/urls.txt``). The
 ``description`` and ``tags`` are left for the author: the build names them
 until they are filled in. Nothing is written when the slug is taken or the
 topic unknown.
@@ -17,6 +18,8 @@ import sys
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+
+from handbook.urls import add_to_manifest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -185,6 +188,7 @@ def scaffold(
     paths.article.write_text(ARTICLE.format(**values), encoding="utf-8")
     paths.example.write_text(EXAMPLE.format(**values), encoding="utf-8")
     paths.test.write_text(TEST.format(**values), encoding="utf-8")
+    add_to_manifest(root, [f"{paths.docname}.html"])
     return paths
 
 
