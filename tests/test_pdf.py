@@ -54,3 +54,10 @@ def test_internal_links_work(reader: PdfReader) -> None:
             if action.get("/S") == "/GoTo" or "/Dest" in annotation.get_object():
                 internal += 1
     assert internal > 20, "the PDF has almost no internal links"
+
+
+def test_every_character_has_a_glyph(pdf: Path) -> None:
+    # xelatex only logs a character the font lacks; the PDF silently shows nothing.
+    log = (pdf.parent / "handbook.log").read_text(encoding="utf-8", errors="replace")
+    missing = sorted(set(re.findall(r"Missing character: There is no (\S+)", log)))
+    assert not missing, f"characters the PDF fonts cannot show: {missing}"
