@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from urllib.parse import urlparse
 
 import yaml
 
@@ -42,6 +43,7 @@ extensions = [
     "sphinx_sitemap",
     "ablog",
     "sphinx_reredirects",
+    "notfound.extension",  # sphinx-notfound-page: 404.html with absolute links
     "handbook",  # the local extension: handbook/__init__.py
 ]
 root_doc = "index"
@@ -54,7 +56,12 @@ nitpicky = True  # every unresolved reference is reported (and fails the build u
 # handler always runs, because Sphinx calls every handler of that event before
 # looking at their results (sphinx/events.py, emit_firstresult).
 suppress_warnings = ["ref.ref"]
-pygments_style = "sphinx"
+# "Last updated" comes from git (handbook/reader.py). In a shallow clone, a page
+# whose last change is older than the clone gets no date instead of failing.
+suppress_warnings += ["git.too_shallow"]
+# Code colours with at least 4.5:1 contrast on their background (WCAG AA; the
+# browser tests check it with axe-core), in both themes.
+pygments_style = "a11y-light"
 pygments_dark_style = "monokai"
 
 # -- The handbook's topics -----------------------------------------------------
@@ -69,6 +76,13 @@ handbook_topics = {
     "explaining": "Explaining systems",
 }
 handbook_repository_url = REPOSITORY_URL
+# What readers see around articles and in link previews (handbook/reader.py).
+handbook_description = (
+    "Architecture, scale, reliability, data, and production concerns that shape real systems."
+)
+handbook_review_period_days = 365  # an older "reviewed:" date shows an out-of-date notice
+handbook_social_image = "handbook-card.png"  # in handbook/static/, 1200 x 630
+handbook_social_image_alt = "Backend Engineering Handbook"
 
 # -- MyST ----------------------------------------------------------------------
 # https://myst-parser.readthedocs.io/en/latest/configuration.html
@@ -85,8 +99,10 @@ html_theme = "furo"
 html_title = project
 html_baseurl = BASE_URL
 html_static_path = [str(ROOT / "handbook" / "static")]
-html_css_files = ["handbook.css"]
-html_last_updated_fmt = None
+html_css_files = ["handbook.css", ("print.css", {"media": "print"})]
+html_favicon = str(ROOT / "handbook" / "static" / "favicon.svg")
+html_last_updated_fmt = "%Y-%m-%d"  # from git; see handbook/reader.py
+git_untracked_show_sourcelink = True  # keep "Edit this page" on files not yet committed
 html_copy_source = False  # readers follow "Edit this page" to the source instead
 html_show_sourcelink = False
 html_theme_options = {
@@ -115,9 +131,7 @@ blog_post_pattern = ["*/*.md"]  # every Markdown file inside a topic folder is a
 blog_feed_archives = True  # one feed per tag and per category as well
 blog_feed_fulltext = False
 blog_feed_titles = True  # entries carry the description as their summary, not HTML
-blog_feed_subtitle = (
-    "Architecture, scale, reliability, data, and production concerns that shape real systems."
-)
+blog_feed_subtitle = handbook_description
 post_date_format = "%Y-%m-%d"
 post_date_format_short = "%Y-%m-%d"
 # An article missing from every toctree must fail the build, not vanish.
@@ -129,7 +143,12 @@ skip_injecting_base_ablog_templates = True
 # -- Sitemap -------------------------------------------------------------------
 # https://sphinx-sitemap.readthedocs.io/en/latest/configuration-values.html
 sitemap_url_scheme = "{link}"
-sitemap_excludes = ["search.html", "genindex.html", "articles/drafts.html"]
+sitemap_excludes = ["search.html", "genindex.html", "articles/drafts.html", "404.html"]
+
+# -- 404 page ------------------------------------------------------------------
+# https://sphinx-notfound-page.readthedocs.io/en/latest/configuration.html
+notfound_template = "404.html"  # handbook/templates/404.html
+notfound_urls_prefix = urlparse(BASE_URL).path  # links work at any depth of a missing URL
 
 # -- Redirects -----------------------------------------------------------------
 # https://documatt.com/sphinx-reredirects/usage.html

@@ -138,10 +138,32 @@ def rename(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Time builds at scale against the stock stack: nox -s bench -- --articles 1000."""
+    install(session, "docs")
+    session.run("python", "benchmarks/bench.py", *session.posargs)
+
+
+@nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """Build the real handbook (HTML and PDF) and run every test against it."""
     install(session, "test")
+    # axe-core, Lighthouse and the Nu HTML Checker for the browser and HTML
+    # checks, pinned by tools/package-lock.json; reinstalled when the lock changes.
+    installed = ROOT / "tools" / "node_modules" / ".package-lock.json"
+    lock_file = ROOT / "tools" / "package-lock.json"
+    if not installed.is_file() or installed.stat().st_mtime < lock_file.stat().st_mtime:
+        session.run("npm", "ci", "--prefix", "tools", "--no-audit", "--no-fund", external=True)
     session.run("python", "-m", "pytest", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def lighthouse(session: nox.Session) -> None:
+    """Score the built site with Lighthouse; reports in artifacts/lighthouse/ (README)."""
+    build_html(session)
+    # Lighthouse and axe-core, pinned by tools/package-lock.json; needs Node.js and Chromium.
+    session.run("npm", "ci", "--prefix", "tools", "--no-audit", "--no-fund", external=True)
+    session.run("python", "tools/lighthouse.py", BUILD["html-dir"])
 
 
 @nox.session(python=PYTHON)

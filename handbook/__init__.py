@@ -7,10 +7,15 @@ handlers:
 - :mod:`handbook.articles`: checks every page with :mod:`handbook.frontmatter`
   and uses the description as excerpt, feed summary and meta description.
 - :mod:`handbook.messages`: build messages that name the fix (references, hints).
+- :mod:`handbook.reader`: reading time, review and owner, related articles,
+  "last updated" from git, and link-preview metadata.
+- :mod:`handbook.accessibility`: fixes to Sphinx's HTML that axe-core asks for.
 - :mod:`handbook.cards`: the ``{article-cards}`` directive on topic pages.
 - :mod:`handbook.vocabulary`: the ``{tag-vocabulary}`` directive.
 - :mod:`handbook.ablog_furo`: makes ABlog's pages render in furo's layout.
-- :mod:`handbook.incremental`: rewrites every page when navigation or posts change.
+- :mod:`handbook.navigation`: furo's sidebar navigation, built once per build.
+- :mod:`handbook.ablog_performance`: keeps ABlog's cost in proportion to its use.
+- :mod:`handbook.incremental`: rewrites what changed and every page that shows it.
 - :mod:`handbook.parallel`: makes ABlog safe for ``sphinx-build -j``.
 - :mod:`handbook.sitemap`: keeps ``sitemap.xml`` complete after incremental builds.
 - :mod:`handbook.feeds`: makes ABlog's Atom feeds reproducible and valid.
@@ -25,12 +30,16 @@ from sphinx.application import Sphinx
 
 from handbook import (
     ablog_furo,
+    ablog_performance,
+    accessibility,
     articles,
     cards,
     feeds,
     incremental,
     messages,
+    navigation,
     parallel,
+    reader,
     reproducible,
     sitemap,
     vocabulary,
@@ -45,9 +54,13 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.setup_extension("sphinx_sitemap")
     articles.setup(app)
     messages.setup(app)
+    reader.setup(app)
+    accessibility.setup(app)
     cards.setup(app)
     vocabulary.setup(app)
     ablog_furo.setup(app)
+    navigation.setup(app)
+    ablog_performance.setup(app)
     sitemap.setup(app)
     feeds.setup(app)
     reproducible.setup(app)

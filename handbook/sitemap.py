@@ -1,9 +1,10 @@
 """Keep ``sitemap.xml`` complete and stable after incremental builds.
 
 sphinx-sitemap lists the pages whose HTML was written in the current run,
-so after a one-file edit the sitemap shrinks to that file plus the generated
-archive pages. Before sphinx-sitemap writes the file, this module adds every
-document that was not rewritten, and sorts the list so the sitemap does not
+so after a one-file edit the sitemap shrinks to that file. Before
+sphinx-sitemap writes the file, this module adds every document and every
+ABlog archive page that was not rewritten (:mod:`handbook.incremental` keeps
+archives that did not change), and sorts the list so the sitemap does not
 depend on the order pages were written in.
 """
 
@@ -13,6 +14,8 @@ import queue
 
 import sphinx_sitemap
 from sphinx.application import Sphinx
+
+from handbook import incremental
 
 WRITTEN = "_handbook_pages_written"
 
@@ -32,8 +35,9 @@ def complete_sitemap(app: Sphinx, exception: Exception | None) -> None:
     links = getattr(app, "sitemap_links", None)
     if exception is not None or links is None or app.builder.format != "html":
         return
-    for docname in sorted(app.env.found_docs - getattr(app, WRITTEN)):
-        sphinx_sitemap.add_html_link(app, docname, None, {}, None)
+    pages = app.env.found_docs | set(getattr(app, incremental.ARCHIVE_PAGES, []))
+    for pagename in sorted(pages - getattr(app, WRITTEN)):
+        sphinx_sitemap.add_html_link(app, pagename, None, {}, None)
     entries = []
     while True:
         try:

@@ -16,7 +16,7 @@ import pytest
 from tests.conftest import Build, build_html, copy_project
 
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
-NOT_IN_SITEMAP = {"search.html", "genindex.html", "articles/drafts.html"}
+NOT_IN_SITEMAP = {"search.html", "genindex.html", "articles/drafts.html", "404.html"}
 NEW_ARTICLE = """---
 date: 2025-12-01
 category: Architecture and boundaries

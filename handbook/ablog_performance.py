@@ -1,0 +1,88 @@
+"""Keep ABlog's cost in proportion to what the handbook uses of it.
+
+Two upstream behaviors make ABlog's cost grow faster than the handbook:
+
+- ABlog keeps a deep copy of every post's whole doctree in
+  ``env.ablog_posts`` (``ablog.post.process_posts``), only for full-text
+  feeds and ``Post.to_html(fulltext=True)``. With ``blog_feed_fulltext =
+  False`` nothing reads it, yet it is most of the pickled environment that
+  every incremental build loads and saves again (40 of 46 MB at 1,000
+  articles). It is replaced by an empty section when feeds are not full text.
+- ``Post.to_html`` renders a post's excerpt for every archive page that
+  lists the post (the list of all articles, its year, topic and each of its
+  tags), and each call builds a new docutils document with default settings,
+  which docutils parses from scratch every time (``new_document`` without
+  settings). An excerpt without links or images renders the same on every
+  page, so it is rendered once per post and build; others once per folder.
+"""
+
+from __future__ import annotations
+
+import functools
+import posixpath
+from typing import Any
+
+import ablog.blog
+from docutils import nodes
+from docutils.frontend import get_default_settings
+from docutils.utils import new_document
+from sphinx import addnodes
+from sphinx.application import Sphinx
+
+CACHE = "_handbook_excerpts"  # on the app: rendered excerpts of this build
+_upstream_to_html = ablog.blog.Post.to_html
+
+
+def drop_post_doctrees(app: Sphinx, doctree: nodes.document) -> None:
+    """Forget the doctree copies ABlog keeps for full-text feeds, when there are none."""
+    if app.config.blog_feed_fulltext:
+        return
+    for post in getattr(app.env, "ablog_posts", {}).get(app.env.docname, []):
+        post["doctree"] = nodes.section()
+
+
+def _depends_on_page(post: ablog.blog.Post) -> bool:
+    """Whether the excerpt holds anything written relative to the page (links, images)."""
+    kinds = (addnodes.pending_xref, nodes.reference, nodes.image)
+    return any(isinstance(node, kinds) for excerpt in post.excerpt for node in excerpt.findall())
+
+
+def cached_to_html(
+    self: ablog.blog.Post,
+    pagename: str,
+    fulltext: bool = False,
+    drop_h1: bool = True,
+    img_url: bool = False,
+) -> str:
+    """ABlog's ``Post.to_html``, rendered once per post (or folder) in each build."""
+    app = self._blog.app
+    cache: dict[tuple[Any, ...], str] = app.__dict__.setdefault(CACHE, {})
+    place = posixpath.dirname(pagename) if fulltext or _depends_on_page(self) else None
+    key = (self.docname, self.section, place, fulltext, drop_h1, img_url)
+    if key not in cache:
+        cache[key] = _upstream_to_html(self, pagename, fulltext, drop_h1, img_url)
+    return cache[key]
+
+
+@functools.cache
+def _default_settings() -> Any:
+    """docutils' default settings, parsed once."""
+    return get_default_settings()
+
+
+def new_document_with_default_settings(source_path: str, settings: Any = None) -> nodes.document:
+    """``docutils.utils.new_document``, without parsing default settings on every call."""
+    return new_document(source_path, settings or _default_settings())
+
+
+def start_build(app: Sphinx) -> None:
+    """Forget the excerpts of a previous build in the same process."""
+    app.__dict__[CACHE] = {}
+
+
+def setup(app: Sphinx) -> None:
+    """Install the two changes; the doctree handler runs after ABlog's (priority 500)."""
+    ablog.blog.Post.to_html = cached_to_html  # type: ignore[method-assign]
+    ablog.blog.new_document = new_document_with_default_settings  # type: ignore[attr-defined]
+    app.connect("builder-inited", start_build)
+    app.connect("doctree-read", drop_post_doctrees, priority=700)

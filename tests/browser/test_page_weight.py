@@ -1,0 +1,64 @@
+"""Page weight: requests and bytes per kind of page, within budgets.
+
+Counts and sizes are exact for a given build (no timing is measured), so
+they can be asserted. Compressed sizes are gzip at level 6, as a compressing
+web server such as Read the Docs' sends them; raw sizes are the files as
+built. The table is written to ``artifacts/page-weight.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.browser.conftest import ARTIFACTS, MOBILE, Browse, Transfer
+
+# kind: (most requests, most compressed bytes) for one page load with an empty cache.
+BUDGETS = {
+    "landing": (15, 60_000),
+    "topic": (15, 60_000),
+    "article": (15, 60_000),
+    "archive": (15, 60_000),
+    "tags": (15, 60_000),
+    "not-found": (15, 60_000),
+    # The search page loads the whole search index, which grows with the handbook.
+    "search": (20, 150_000),
+}
+
+
+@pytest.fixture(scope="module")
+def weights() -> Iterator[dict[str, list[Transfer]]]:
+    """What each kind of page transferred; written as a table after the module."""
+    measured: dict[str, list[Transfer]] = {}
+    yield measured
+    lines = [
+        "| Page | Requests | Transferred, gzip (KB) | Raw (KB) | Budget |",
+        "| --- | ---: | ---: | ---: | --- |",
+    ]
+    for kind, transfers in measured.items():
+        requests, limit = BUDGETS[kind]
+        gzipped = sum(t.gzip_bytes for t in transfers) / 1000
+        raw = sum(t.raw_bytes for t in transfers) / 1000
+        lines.append(
+            f"| {kind} | {len(transfers)} | {gzipped:.1f} | {raw:.1f} "
+            f"| ≤ {requests} requests, ≤ {limit // 1000} KB |"
+        )
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "page-weight.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize("kind", BUDGETS)
+def test_page_weight_is_within_budget(
+    browse: Browse, pages: dict, weights: dict, kind: str
+) -> None:
+    visit = browse.open(pages[kind], width=MOBILE)
+    visit.page.wait_for_load_state("networkidle")
+    transfers = visit.transfers()
+    weights[kind] = transfers
+    requests, limit = BUDGETS[kind]
+    listing = "\n".join(f"{t.gzip_bytes:>8} {t.url}" for t in transfers)
+    assert visit.blocked == []
+    assert len(transfers) <= requests, f"{kind}: {len(transfers)} requests\n{listing}"
+    gzipped = sum(t.gzip_bytes for t in transfers)
+    assert gzipped <= limit, f"{kind}: {gzipped} bytes compressed\n{listing}"
