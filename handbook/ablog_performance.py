@@ -81,7 +81,7 @@ def start_build(app: Sphinx) -> None:
 
 
 def setup(app: Sphinx) -> None:
-    """Install the two changes; the doctree handler runs after ABlog's (priority 500)."""
+    """Install the changes; the doctree handler runs after ABlog's (priority 500)."""
     ablog.blog.Post.to_html = cached_to_html  # type: ignore[method-assign]
     ablog.blog.new_document = new_document_with_default_settings  # type: ignore[attr-defined]
     app.connect("builder-inited", start_build)
