@@ -19,6 +19,8 @@ from xml.etree import ElementTree
 
 from sphinx.application import Sphinx
 
+from handbook import incremental
+
 ATOM = "http://www.w3.org/2005/Atom"
 _OFFSET = re.compile(r"(?:[+-]\d\d:\d\d|Z)$")
 
@@ -55,6 +57,8 @@ def normalize_feeds(app: Sphinx, exception: Exception | None) -> None:
     """After an HTML build, normalize every Atom feed ABlog wrote."""
     if exception is not None or app.builder.format != "html":
         return
+    if not getattr(app, incremental.FEEDS_WRITTEN, True):
+        return  # handbook.incremental kept last build's feeds, already normalized
     archive = Path(app.outdir) / app.config.blog_path
     for path in sorted(archive.rglob("atom.xml")):
         normalize_feed(path, app.config.author)

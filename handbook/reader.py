@@ -96,17 +96,40 @@ def review_state(fields: dict[str, Any], period_days: int, today: dt.date) -> Re
     return Review(reviewed, due, today > due, period_days)
 
 
-def linked_docnames(env: BuildEnvironment, docname: str) -> set[str]:
+LINKS = "_handbook_links"  # per-build memo of linked_docnames, kept on the app, never pickled
+
+
+def linked_docnames(
+    env: BuildEnvironment, docname: str, memo: dict[str, set[str]] | None = None
+) -> set[str]:
     """The documents that ``docname``'s cross-references point to.
 
     The references are those :mod:`handbook.incremental` records for every
     page (it also rewrites the pages whose related articles a new link changes).
+    With ``memo``, each page's links are resolved once per build instead of
+    once per page that ranks it, which made related articles quadratic.
     """
+    if memo is not None and docname in memo:
+        return memo[docname]
     targets = getattr(env, incremental.XREFS, {}).get(docname, [])
-    return incremental.resolve(env, targets) - {docname}
+    links = incremental.resolve(env, targets) - {docname}
+    if memo is not None:
+        memo[docname] = links
+    return links
 
 
-def related_articles(env: BuildEnvironment, docname: str, posts: list[Any]) -> list[str]:
+def reset_links(app: Sphinx, env: BuildEnvironment) -> list[str]:
+    """Start each build's write phase with an empty memo of resolved links."""
+    setattr(app, LINKS, {})
+    return []
+
+
+def related_articles(
+    env: BuildEnvironment,
+    docname: str,
+    posts: list[Any],
+    memo: dict[str, set[str]] | None = None,
+) -> list[str]:
     """The other published articles most related to ``docname``, best first.
 
     ``posts`` are ABlog's published posts (with ``docname``, ``tags`` and
@@ -118,13 +141,13 @@ def related_articles(env: BuildEnvironment, docname: str, posts: list[Any]) -> l
     if docname not in names:
         return []
     own_tags = {str(tag) for post in posts if post.docname == docname for tag in post.tags}
-    outgoing = linked_docnames(env, docname)
+    outgoing = linked_docnames(env, docname, memo)
     topic = docname.partition("/")[0]
     ranked = []
     for other in posts:
         if other.docname == docname:
             continue
-        links = (other.docname in outgoing) + (docname in linked_docnames(env, other.docname))
+        links = (other.docname in outgoing) + (docname in linked_docnames(env, other.docname, memo))
         shared = len(own_tags & {str(tag) for tag in other.tags})
         same_topic = other.docname.partition("/")[0] == topic
         ranked.append((-links, -shared, not same_topic, -other.date.toordinal(), other.docname))
@@ -195,7 +218,7 @@ def add_reader_context(
         return
     today = dt.datetime.now(dt.UTC).date()
     related = []
-    for docname in related_articles(env, pagename, list(blog.posts)):
+    for docname in related_articles(env, pagename, list(blog.posts), getattr(app, LINKS, None)):
         other = env.handbook_articles.get(docname)  # type: ignore[attr-defined]
         related.append(
             RelatedArticle(
@@ -246,4 +269,5 @@ def setup(app: Sphinx) -> None:
         app.setup_extension("sphinx_last_updated_by_git")
     else:
         app.connect("config-inited", no_build_date_as_last_updated)
+    app.connect("env-updated", reset_links)
     app.connect("html-page-context", add_reader_context)
