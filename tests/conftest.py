@@ -101,6 +101,14 @@ def copy_project(destination: Path) -> Path:
     return destination
 
 
+def built_copy(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    """A copy of the handbook, built once into its ``_build``, for tests that change it."""
+    root = copy_project(tmp_path_factory.mktemp(name))
+    first = build_html(root, root / "_build")
+    assert first.returncode == 0, first.log
+    return root
+
+
 def find_articles(root: Path = ROOT) -> list[Article]:
     """Every article: a Markdown file directly inside a topic folder of docs/."""
     found = []

@@ -13,7 +13,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from tests.conftest import Build, build_html, copy_project
+from tests.conftest import Build, build_html, built_copy
 
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 NOT_IN_SITEMAP = {"search.html", "genindex.html", "articles/drafts.html", "404.html"}
@@ -65,10 +65,7 @@ def test_sitemap_lists_every_page_at_the_base_url(html: Build) -> None:
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the handbook, built once, for tests that change it."""
-    root = copy_project(tmp_path_factory.mktemp("project"))
-    first = build_html(root, root / "_build")
-    assert first.returncode == 0, first.log
-    return root
+    return built_copy(tmp_path_factory, "project")
 
 
 def test_sitemap_stays_complete_after_a_one_file_edit(project: Path) -> None:

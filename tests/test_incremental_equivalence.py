@@ -17,7 +17,7 @@ from xml.etree import ElementTree
 import pytest
 import yaml
 
-from tests.conftest import SOURCE, Build, build_html, copy_project
+from tests.conftest import SOURCE, Build, build_html, built_copy
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
@@ -73,10 +73,7 @@ def assert_same_site(incremental: Path, clean: Path) -> None:
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the handbook, built once; each test changes it and rebuilds."""
-    root = copy_project(tmp_path_factory.mktemp("equivalence"))
-    first = build_html(root, root / "_build")
-    assert first.returncode == 0, first.log
-    return root
+    return built_copy(tmp_path_factory, "equivalence")
 
 
 def rebuild_and_compare(project: Path, clean_dir: Path) -> Build:
