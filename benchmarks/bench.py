@@ -40,8 +40,11 @@ from xml.etree import ElementTree
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(ROOT))
 
-from synthetic import copy_project, generate  # noqa: E402
+from synthetic import generate  # noqa: E402
+
+from handbook.project import copy_project  # noqa: E402
 
 SETTINGS = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["handbook"]
 CONF = runpy.run_path(str(ROOT / "conf.py"))

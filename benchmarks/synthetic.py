@@ -13,14 +13,12 @@ from __future__ import annotations
 import datetime as dt
 import random
 import re
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
 # What a build needs (the same list as the tests' project copy).
-PROJECT_PARTS = ("conf.py", "pyproject.toml", "docs", "handbook", "examples")
 PREFIX = "bench-"  # every generated slug starts with this
 FIRST_DATE = dt.date(2022, 7, 1)
 DAYS = 3 * 365
@@ -54,20 +52,6 @@ class Synthetic:
     def label(self) -> str:
         """The article's MyST label."""
         return f"{self.topic}-{self.slug}"
-
-
-def copy_project(root: Path, destination: Path) -> Path:
-    """Copy everything a build needs from ``root`` to ``destination``."""
-    destination.mkdir(parents=True, exist_ok=True)
-    for part in PROJECT_PARTS:
-        source = root / part
-        if source.is_dir():
-            shutil.copytree(
-                source, destination / part, ignore=shutil.ignore_patterns("__pycache__", "_build")
-            )
-        else:
-            shutil.copy2(source, destination / part)
-    return destination
 
 
 def glossary_terms(docs: Path) -> list[str]:

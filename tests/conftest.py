@@ -7,7 +7,6 @@ every extension the published site uses.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 import tomllib
@@ -17,14 +16,13 @@ from pathlib import Path
 import pytest
 import yaml
 
+from handbook import project
 from handbook.frontmatter import parse_front_matter
 
 ROOT = Path(__file__).resolve().parents[1]
 SETTINGS = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["handbook"]
 SOURCE = SETTINGS["source-dir"]
 SPHINX_OPTIONS: list[str] = SETTINGS["sphinx-options"]
-# What a build needs; tests that change the handbook copy these first.
-PROJECT_PARTS = ("conf.py", "pyproject.toml", SOURCE, "handbook", "examples")
 
 
 @dataclass
@@ -89,16 +87,7 @@ def build_html(project: Path, outdir: Path, *extra: str) -> Build:
 
 def copy_project(destination: Path) -> Path:
     """Copy everything a build needs to ``destination``, for tests that change files."""
-    destination.mkdir(parents=True, exist_ok=True)
-    for part in PROJECT_PARTS:
-        source = ROOT / part
-        if source.is_dir():
-            shutil.copytree(
-                source, destination / part, ignore=shutil.ignore_patterns("__pycache__", "_build")
-            )
-        else:
-            shutil.copy2(source, destination / part)
-    return destination
+    return project.copy_project(ROOT, destination)
 
 
 def built_copy(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
