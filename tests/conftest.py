@@ -10,6 +10,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,21 @@ ROOT = Path(__file__).resolve().parents[1]
 SETTINGS = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["handbook"]
 SOURCE = SETTINGS["source-dir"]
 SPHINX_OPTIONS: list[str] = SETTINGS["sphinx-options"]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def plain_logs() -> Iterator[None]:
+    """Keep colour codes out of the logs that tests read.
+
+    CI services often set ``FORCE_COLOR``; Sphinx then wraps log lines such as
+    ``writing output... [ 50%] index`` in escape codes, and a test that looks
+    for them finds nothing. ``NO_COLOR`` wins over ``FORCE_COLOR`` in Sphinx.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("NO_COLOR", "1")
+        patch.delenv("FORCE_COLOR", raising=False)
+        patch.delenv("FORCE_COLOUR", raising=False)
+        yield
 
 
 @dataclass
