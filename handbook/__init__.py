@@ -17,6 +17,7 @@ handlers:
 - :mod:`handbook.ablog_performance`: keeps ABlog's cost in proportion to its use.
 - :mod:`handbook.incremental`: rewrites what changed and every page that shows it.
 - :mod:`handbook.parallel`: makes ABlog safe for ``sphinx-build -j``.
+- :mod:`handbook.memory`: keeps the garbage collector off the finished environment.
 - :mod:`handbook.sitemap`: keeps ``sitemap.xml`` complete after incremental builds.
 - :mod:`handbook.feeds`: makes ABlog's Atom feeds reproducible and valid.
 - :mod:`handbook.reproducible`: takes the build's date from the last commit.
@@ -36,6 +37,7 @@ from handbook import (
     cards,
     feeds,
     incremental,
+    memory,
     messages,
     navigation,
     parallel,
@@ -66,6 +68,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     reproducible.setup(app)
     incremental.setup(app)
     parallel.setup(app)
+    memory.setup(app)
     return {
         "version": __version__,
         # All state lives in the environment and is merged (articles.merge,

@@ -26,9 +26,11 @@ article) and ``templates/handbook/article-footer.html`` (foot of an article).
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import html
 import math
 import subprocess
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -96,63 +98,97 @@ def review_state(fields: dict[str, Any], period_days: int, today: dt.date) -> Re
     return Review(reviewed, due, today > due, period_days)
 
 
-LINKS = "_handbook_links"  # per-build memo of linked_docnames, kept on the app, never pickled
+RELATED = "_handbook_related"  # this build's RelatedIndex, kept on the app, never pickled
 
 
-def linked_docnames(
-    env: BuildEnvironment, docname: str, memo: dict[str, set[str]] | None = None
-) -> set[str]:
-    """The documents that ``docname``'s cross-references point to.
+@dataclass
+class RelatedIndex:
+    """What ranking related articles needs, computed once per build.
 
-    The references are those :mod:`handbook.incremental` records for every
-    page (it also rewrites the pages whose related articles a new link changes).
-    With ``memo``, each page's links are resolved once per build instead of
-    once per page that ranks it, which made related articles quadratic.
+    Ranking compared every article with every other one, which is quadratic
+    in the number of articles; with this index an article is compared only
+    with the articles it links to, that link to it, or that share a tag with
+    it, and the rest are taken newest first when those are too few.
     """
-    if memo is not None and docname in memo:
-        return memo[docname]
-    targets = getattr(env, incremental.XREFS, {}).get(docname, [])
-    links = incremental.resolve(env, targets) - {docname}
-    if memo is not None:
-        memo[docname] = links
-    return links
+
+    topics: dict[str, str]
+    tags: dict[str, set[str]]
+    by_tag: dict[str, list[str]]
+    outgoing: dict[str, set[str]]
+    incoming: dict[str, set[str]]
+    newest: list[str]  # every article, newest first, ties by name
+    position: dict[str, int]  # each article's place in ``newest``
+
+    @classmethod
+    def build(cls, env: BuildEnvironment, posts: list[Any]) -> RelatedIndex:
+        """Index ABlog's published ``posts`` (with ``docname``, ``tags`` and ``date``)."""
+        names = {post.docname for post in posts}
+        tags: dict[str, set[str]] = {name: set() for name in names}
+        by_tag: dict[str, list[str]] = {}
+        for post in posts:
+            for tag in {str(tag) for tag in post.tags} - tags[post.docname]:
+                tags[post.docname].add(tag)
+                by_tag.setdefault(tag, []).append(post.docname)
+        xrefs = getattr(env, incremental.XREFS, {})
+        outgoing = {
+            name: incremental.resolve(env, xrefs.get(name, [])) & names - {name} for name in names
+        }
+        incoming: dict[str, set[str]] = {name: set() for name in names}
+        for name, targets in outgoing.items():
+            for target in targets:
+                incoming[target].add(name)
+        dates = {post.docname: post.date.toordinal() for post in posts}
+        newest = sorted(names, key=lambda name: (-dates[name], name))
+        return cls(
+            topics={name: name.partition("/")[0] for name in names},
+            tags=tags,
+            by_tag=by_tag,
+            outgoing=outgoing,
+            incoming=incoming,
+            newest=newest,
+            position={name: place for place, name in enumerate(newest)},
+        )
+
+    def related(self, docname: str, count: int = RELATED_COUNT) -> list[str]:
+        """The ``count`` articles most related to ``docname``, best first.
+
+        Ranked by the cross-references between the two (one for each
+        direction), then by the number of tags they share, then those of the
+        same topic first, then the newest first.
+        """
+        if docname not in self.topics:
+            return []
+        out, into, topic = self.outgoing[docname], self.incoming[docname], self.topics[docname]
+        shared = Counter(other for tag in self.tags[docname] for other in self.by_tag[tag])
+
+        def rank(other: str) -> tuple[int, int, bool, int]:
+            links = (other in out) + (other in into)
+            return (-links, -shared[other], self.topics[other] != topic, self.position[other])
+
+        candidates = (out | into | shared.keys()) - {docname}
+        best = heapq.nsmallest(count, candidates, key=rank)
+        if len(best) < count:  # too few in common: the same topic, then any, newest first
+            taken = {docname, *best}
+            rest = [name for name in self.newest if self.topics[name] == topic] + [
+                name for name in self.newest if self.topics[name] != topic
+            ]
+            best += [name for name in rest if name not in taken][: count - len(best)]
+        return best
 
 
-def reset_links(app: Sphinx, env: BuildEnvironment) -> list[str]:
-    """Start each build's write phase with an empty memo of resolved links."""
-    setattr(app, LINKS, {})
+def reset_related(app: Sphinx, env: BuildEnvironment) -> list[str]:
+    """Start each build's write phase without a related-articles index."""
+    setattr(app, RELATED, None)
     return []
 
 
-def related_articles(
-    env: BuildEnvironment,
-    docname: str,
-    posts: list[Any],
-    memo: dict[str, set[str]] | None = None,
-) -> list[str]:
-    """The other published articles most related to ``docname``, best first.
-
-    ``posts`` are ABlog's published posts (with ``docname``, ``tags`` and
-    ``date``). Articles are ranked by the cross-references between the two
-    (one for each direction), then by the number of tags they share, then
-    those of the same topic first, then the newest first.
-    """
-    names = {post.docname for post in posts}
-    if docname not in names:
-        return []
-    own_tags = {str(tag) for post in posts if post.docname == docname for tag in post.tags}
-    outgoing = linked_docnames(env, docname, memo)
-    topic = docname.partition("/")[0]
-    ranked = []
-    for other in posts:
-        if other.docname == docname:
-            continue
-        links = (other.docname in outgoing) + (docname in linked_docnames(env, other.docname, memo))
-        shared = len(own_tags & {str(tag) for tag in other.tags})
-        same_topic = other.docname.partition("/")[0] == topic
-        ranked.append((-links, -shared, not same_topic, -other.date.toordinal(), other.docname))
-    ranked.sort()
-    return [entry[-1] for entry in ranked[:RELATED_COUNT]]
+def related_index(app: Sphinx, posts: list[Any]) -> RelatedIndex:
+    """This build's index, made on first use."""
+    index = getattr(app, RELATED, None)
+    if index is None:
+        index = RelatedIndex.build(app.env, posts)
+        setattr(app, RELATED, index)
+    return index
 
 
 def plain_title(env: BuildEnvironment, pagename: str, context: dict[str, Any]) -> str:
@@ -218,7 +254,7 @@ def add_reader_context(
         return
     today = dt.datetime.now(dt.UTC).date()
     related = []
-    for docname in related_articles(env, pagename, list(blog.posts), getattr(app, LINKS, None)):
+    for docname in related_index(app, list(blog.posts)).related(pagename):
         other = env.handbook_articles.get(docname)  # type: ignore[attr-defined]
         related.append(
             RelatedArticle(
@@ -269,5 +305,5 @@ def setup(app: Sphinx) -> None:
         app.setup_extension("sphinx_last_updated_by_git")
     else:
         app.connect("config-inited", no_build_date_as_last_updated)
-    app.connect("env-updated", reset_links)
+    app.connect("env-updated", reset_related)
     app.connect("html-page-context", add_reader_context)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import pickle
+from pathlib import Path
 from xml.etree import ElementTree
 
 from ablog.blog import slugify
+from docutils import nodes
 
-from tests.conftest import Build
+from tests.conftest import ROOT, Article, Build, build_html
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -52,3 +55,35 @@ def test_feed_updated_is_the_newest_post_not_the_build_time(html: Build, article
     feed = ElementTree.parse(html.outdir / "articles" / "atom.xml").getroot()
     newest = max(a.fields["date"] for a in articles)
     assert feed.find(f"{ATOM}updated").text == f"{newest}T00:00:00Z"
+
+
+def test_full_text_feeds_carry_each_article_when_switched_on(
+    tmp_path: Path, articles: list[Article]
+) -> None:
+    # Summary feeds skip ABlog's copy of every page (handbook/ablog_performance.py);
+    # switching full-text feeds on must bring the article bodies back.
+    build = build_html(
+        ROOT, tmp_path / "out", "-D", "blog_feed_fulltext=1", "-D", "blog_feed_titles="
+    )
+    assert build.returncode == 0, build.log
+    feed = ElementTree.parse(build.outdir / "articles" / "atom.xml").getroot()
+    contents = {
+        entry.find(f"{ATOM}link").get("href"): entry.findtext(f"{ATOM}content") or ""
+        for entry in feed.iter(f"{ATOM}entry")
+    }
+    for article in articles:
+        link = f"{article.docname}.html"
+        body = next(value for key, value in contents.items() if key.endswith(link))
+        checklist = article.path.read_text(encoding="utf-8").split("## Checklist", 1)[1]
+        first_item = checklist.split("\n- ", 1)[1].split("\n", 1)[0]
+        words = " ".join(first_item.split()[:4]).replace("`", "")
+        assert words in " ".join(body.split()), f"{article.docname}: no full text in the feed"
+
+
+def test_summary_feeds_keep_no_copy_of_the_pages(html: Build) -> None:
+    with open(html.outdir / ".doctrees" / "environment.pickle", "rb") as handle:
+        env = pickle.load(handle)
+    for docname, posts in env.ablog_posts.items():
+        for post in posts:
+            assert isinstance(post["doctree"], nodes.section), docname
+            assert not post["doctree"].children, f"{docname}: ABlog kept a copy of the page"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import html as html_lib
 import os
+import random
 import re
 import subprocess
 from pathlib import Path
@@ -17,7 +18,7 @@ from docutils.frontend import get_default_settings
 from docutils.parsers.rst import Parser
 from docutils.utils import new_document
 
-from handbook.reader import reading_minutes, related_articles
+from handbook.reader import RelatedIndex, reading_minutes
 from tests.conftest import Article, Build, build_html, copy_project, find_articles
 
 META = re.compile(r'<meta (name|property)="([^"]+)" content="([^"]*)"')
@@ -51,9 +52,9 @@ def test_every_article_shows_its_reading_time(html: Build, articles: list[Articl
         assert found and int(found.group(1)) >= 1, article.docname
 
 
-def fake_env(links: dict[str, list[str]]) -> SimpleNamespace:
+def fake_env(links: dict[str, list[str]], docs: set[str] | None = None) -> SimpleNamespace:
     """Just enough of a build environment for ranking: docs and their references."""
-    docs = {"a/one", "a/two", "a/three", "b/four", "b/five", "b/six"}
+    docs = docs or {"a/one", "a/two", "a/three", "b/four", "b/five", "b/six"}
     return SimpleNamespace(
         found_docs=docs,
         domaindata={"std": {"labels": {}, "anonlabels": {}}},
@@ -76,13 +77,38 @@ def test_related_articles_rank_links_then_tags_then_topic_then_date() -> None:
         post("b/six", [], 28),  # nothing in common, newest
     ]
     env = fake_env({"a/one": ["b/four"], "b/five": ["a/one"]})
-    ranked = related_articles(env, "a/one", posts)  # type: ignore[arg-type]
+    index = RelatedIndex.build(env, posts)  # type: ignore[arg-type]
+    ranked = index.related("a/one")
     assert ranked == ["b/five", "b/four", "a/two", "a/three"]
     # With nothing in common at all, the list is still never empty.
-    assert related_articles(env, "b/six", posts)[:1] == ["b/five"]  # type: ignore[arg-type]
+    assert index.related("b/six")[:1] == ["b/five"]
     for docname in {p.docname for p in posts}:
-        names = related_articles(env, docname, posts)  # type: ignore[arg-type]
+        names = index.related(docname)
         assert names and docname not in names
+
+
+def test_related_articles_index_matches_comparing_every_pair() -> None:
+    # The index compares an article only with those it shares links or tags with;
+    # the result must be what ranking every other article by the rule gives.
+    generator = random.Random(7)
+    names = [f"{topic}/p{number}" for topic in "abc" for number in range(40)]
+    vocabulary = ["t1", "t2", "t3", "t4", "t5", "t6"]
+    posts = [
+        post(name, generator.sample(vocabulary, generator.randint(0, 2)), generator.randint(1, 9))
+        for name in names
+    ]
+    links = {name: generator.sample(names, generator.choice([0, 0, 1, 3])) for name in names}
+    index = RelatedIndex.build(fake_env(links, set(names)), posts)  # type: ignore[arg-type]
+    for one in posts:
+
+        def key(other: SimpleNamespace, one: SimpleNamespace = one) -> tuple:
+            both = (other.docname in links[one.docname]) + (one.docname in links[other.docname])
+            shared = len(set(one.tags) & set(other.tags))
+            same_topic = other.docname[0] == one.docname[0]
+            return (-both, -shared, not same_topic, -other.date.toordinal(), other.docname)
+
+        others = sorted((p for p in posts if p is not one), key=key)
+        assert index.related(one.docname) == [p.docname for p in others[:4]], one.docname
 
 
 def test_every_article_lists_other_articles_as_related(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import html as html_lib
 import pickle
 import re
 from pathlib import Path
 
-from tests.conftest import Build
+from tests.conftest import Build, build_html, copy_project, find_articles
 
 # furo writes this in place of the page when a template inherits from layout.html
 # instead of page.html, which is what ABlog's injected templates did.
@@ -65,6 +66,67 @@ def test_topic_pages_show_cards_and_planned_articles(html: Build, articles, plan
                 assert entries[slug]["title"] in page, (
                     f"{topic}.html does not list {slug} as planned"
                 )
+
+
+CARD = re.compile(
+    r'<div class="sd-card sd-sphinx-override[^"]*">\s*'
+    r'<div class="sd-card-body docutils">\s*'
+    r'<div class="sd-card-title sd-font-weight-bold docutils">\s*(?P<title>.*?)\s*</div>\s*'
+    r'<p class="sd-card-text">(?P<description>.*?)</p>\s*</div>\s*'
+    r'<div class="sd-card-footer docutils">\s*'
+    r'<p class="sd-card-text">(?P<date>[^<]*)</p>\s*</div>\s*'
+    r'<a class="[^"]*sd-stretched-link[^"]*" href="(?P<href>[^"]+)">',
+    re.S,
+)
+
+
+def topic_cards(page: str) -> list[dict[str, str]]:
+    """The article cards of a topic page, in page order, as plain text."""
+
+    def plain(value: str) -> str:
+        return html_lib.unescape(re.sub(r"<[^>]+>", "", value))
+
+    return [
+        {key: plain(value) for key, value in card.groupdict().items()}
+        for card in CARD.finditer(page)
+    ]
+
+
+def smart(text: str) -> str:
+    """Straight apostrophes as Sphinx's smartquotes renders them."""
+    return text.replace("'", "\u2019")
+
+
+def test_topic_cards_show_each_article_newest_first(html: Build, articles) -> None:
+    from conf import handbook_topics
+
+    for topic in handbook_topics:
+        mine = [a for a in articles if a.topic == topic]
+        mine.sort(key=lambda a: (a.fields["date"], a.title, a.slug), reverse=True)
+        expected = [
+            {
+                "title": smart(a.title),
+                "description": smart(" ".join(a.fields["description"].split())),
+                "date": a.fields["date"],
+                "href": f"{topic}/{a.slug}.html",
+            }
+            for a in mine
+        ]
+        assert topic_cards(html.page(f"{topic}.html")) == expected, topic
+
+
+def test_a_card_with_inline_markup_renders_it(tmp_path: Path) -> None:
+    root = copy_project(tmp_path / "project")
+    article = next(a for a in find_articles(root) if a.topic == "resilience")
+    text = article.path.read_text(encoding="utf-8")
+    article.path.write_text(text.replace(f"# {article.title}", "# Bounding `asyncio` queues", 1))
+    build = build_html(root, tmp_path / "out")
+    assert build.returncode == 0, build.log
+    titles = [card["title"] for card in topic_cards(build.page("resilience.html"))]
+    assert "Bounding asyncio queues" in titles, titles
+    code = r'sd-card-title[^>]*>\s*Bounding <code[^>]*><span class="pre">asyncio<'
+    assert re.search(code, build.page("resilience.html"))
+    assert len(titles) == len([a for a in find_articles(root) if a.topic == "resilience"])
 
 
 def test_every_article_is_in_its_topic_toctree(html: Build, articles) -> None:
