@@ -253,7 +253,7 @@ def main() -> None:
 
     print(f"trace: {root.name}, {root.duration} ms end to end")
     summed = sum(s.duration for s in fixed if s is not root)
-    print(f"summed child span time: {summed} ms (parallel work counts twice)")
+    print(f"summed child span time: {summed} ms (nested and parallel work count more than once)")
     for span_id, delta in shifts.items():
         print(f"clock skew: server span {span_id} shifted {delta:+d} ms into its client span")
     print(

@@ -20,6 +20,8 @@ def test_benchmark_reports_every_stack_and_checks_incremental_output() -> None:
         "--stacks",
         "handbook,basic,real",
         "--no-git",
+        "--repeat",
+        "1",
     ]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stdout + done.stderr

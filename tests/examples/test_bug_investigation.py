@@ -36,13 +36,22 @@ def test_single_culprit_needs_logarithmic_tests() -> None:
     assert reduction.cache_hits == 0
 
 
-def test_nothing_removable_costs_quadratic_tests() -> None:
+def test_nothing_removable_costs_about_four_tests_per_element() -> None:
     # Granularity 2: 2 subsets (their complements are cache hits); 4: 4 + 4;
     # 8: 8 + 8. Plus the starting input: 1 + 2 + 8 + 16 = 27.
     reduction = ddmin(list(range(8)), lambda kept: len(kept) == 8)
     assert reduction.result == list(range(8))
     assert reduction.tests == 27
     assert reduction.cache_hits == 2
+    # The same count for n elements, a power of two: 1 + 2 + sum of 2k for
+    # k = 4, 8, ..., n, which is 4n - 5 (the article quotes 123 for 32).
+    for n in (4, 16, 32):
+        assert ddmin(list(range(n)), lambda kept, n=n: len(kept) == n).tests == 4 * n - 5
+
+
+def test_a_single_culprit_costs_four_to_seven_tests_wherever_it_sits() -> None:
+    counts = [ddmin(list(range(8)), lambda kept, c=c: c in kept).tests for c in range(8)]
+    assert min(counts) == 4 and max(counts) == 7, counts
 
 
 def test_interacting_elements_are_both_kept() -> None:
