@@ -1,8 +1,10 @@
-"""Queue depth is not load control: an unbounded FIFO against a bounded, deadline-aware queue.
+"""Queue depth is not load control: an unbounded FIFO against bounded, deadline-aware queues.
 
 A server with a few workers takes requests from one queue. Each request
 carries the caller's deadline (the caller gives up after 500 ms). The module
-runs the same seeded arrivals through two queue policies at several offered
+runs the same seeded arrivals through three queue policies (unbounded FIFO;
+bounded and deadline-aware; the same with a CoDel-style sojourn limit and
+newest-first service under a standing queue) at several offered
 loads and reports goodput (answers delivered before the deadline), wasted
 work, rejections and tail latency.
 
