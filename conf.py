@@ -170,6 +170,9 @@ latex_elements = {
 \setmonofont{FreeMono}
 """,
     "preamble": r"\setcounter{tocdepth}{1}",
+    # Code and example output at 9 pt: about 88 monospace characters fit the
+    # A4 text width (about 80 at the body's 11 pt), so most lines no longer wrap.
+    "fvset": r"\fvset{fontsize=\footnotesize}",
 }
 latex_show_urls = "no"
 latex_domain_indices = False
