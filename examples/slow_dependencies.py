@@ -388,14 +388,14 @@ def main() -> None:
     window = (base.incident_start_s, base.incident_end_s)
     print(f"\nDuring the incident ({window[0]:.0f}-{window[1]:.0f} s), client deadline 1 s:")
     header = (
-        f"{'run':<28}{'checkout p99':>13}{'checkout ok':>12}"
+        f"{'run':<26}{'checkout p99':>13}{'checkout ok':>12}"
         f"{'product p99':>12}{'product ok':>11}{'busy':>6}{'queue':>7}"
     )
     print(header)
     for name, scenario, config in runs:
         r = simulate(scenario, config)
         print(
-            f"{name:<28}"
+            f"{name:<26}"
             f"{r.p99_seen_by_caller('checkout', *window) * 1000:>10.0f} ms"
             f"{r.on_time_share('checkout', *window):>12.0%}"
             f"{r.p99_seen_by_caller('product', *window) * 1000:>9.0f} ms"
@@ -403,12 +403,9 @@ def main() -> None:
             f"{r.peak_busy_workers:>6}{r.peak_queue:>7}"
         )
     guarded = simulate(Scenario(incident="slow"), GuardConfig())
-    print(
-        "\nGuarded run: peak calls in flight to the dependency =",
-        guarded.peak_dependency_in_flight,
-        "| rejections:",
-        guarded.rejections,
-    )
+    in_flight = guarded.peak_dependency_in_flight
+    print("\nGuarded run: peak calls in flight to the dependency =", in_flight)
+    print("  rejections:", guarded.rejections)
     print("\nRetries during a full outage, 1,000 requests/s for 10 s, up to 3 retries each:")
     print("  no budget:", f"{retry_load(1000, 10, 3, None):.2f}", "attempts per request")
     print(
