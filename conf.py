@@ -169,7 +169,14 @@ latex_elements = {
 \setsansfont{FreeSans}
 \setmonofont{FreeMono}
 """,
-    "preamble": r"\setcounter{tocdepth}{1}",
+    # Tables at 10 pt: the articles' comparison tables have up to ten columns,
+    # which at the body's 11 pt squeeze words onto one syllable per line.
+    "preamble": r"""
+\setcounter{tocdepth}{1}
+\usepackage{etoolbox}
+\AtBeginEnvironment{tabulary}{\small}
+\AtBeginEnvironment{longtable}{\small}
+""",
     # Code and example output at 9 pt: about 88 monospace characters fit the
     # A4 text width (about 80 at the body's 11 pt), so most lines no longer wrap.
     "fvset": r"\fvset{fontsize=\footnotesize}",
