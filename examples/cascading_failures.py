@@ -296,8 +296,8 @@ def main() -> None:
 
     sc = Scenario()
     print(
-        f"Backend: {sc.capacity} attempts/tick, base load {sum(sc.base.values())}/tick, "
-        f"+{sum(sc.spike.values())}/tick sheddable spike in ticks "
+        f"Backend: {sc.capacity} attempts/tick, base load {sum(sc.base.values())}/tick,\n"
+        f"  +{sum(sc.spike.values())}/tick sheddable spike in ticks "
         f"{sc.spike_start}-{sc.spike_end - 1}, timeout {sc.timeout} ticks"
     )
     header = (
@@ -314,16 +314,16 @@ def main() -> None:
             f"{s['amplification_late']:>14.2f}{recovery:>10}"
         )
     print(
-        "(goodput per tick; 'crit.' = critical goodput during the spike, offered 30; "
-        "'late' = mean of the last 40 ticks, as are attempts/req)\n"
+        "(goodput per tick; 'crit.' = critical goodput during the spike, offered 30;\n"
+        " 'late' = mean of the last 40 ticks, as are attempts/req)\n"
     )
 
     print("Goodput every 20 ticks (the spike covers ticks 20-39):")
     marks = range(0, sc.ticks, 20)
-    print(f"{'tick':<30}" + "".join(f"{t:>5}" for t in marks))
+    print(f"{'tick':<28}" + "".join(f"{t:>5}" for t in marks))
     for policy in POLICIES[:3]:
         run = simulate(policy, sc)
-        print(f"{policy.name:<30}" + "".join(f"{run.total_goodput(t):>5}" for t in marks))
+        print(f"{policy.name:<28}" + "".join(f"{run.total_goodput(t):>5}" for t in marks))
 
 
 if __name__ == "__main__":

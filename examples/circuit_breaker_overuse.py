@@ -600,7 +600,7 @@ def main() -> None:
     jittered = probe_spread(20, BreakerConfig(open_seconds=5.0, open_jitter=0.2))
     print(
         f"20 breakers opened together: first probes spread over {flat:.2f} s "
-        f"without jitter, {jittered:.2f} s with +-20 % jitter."
+        f"without jitter,\n  {jittered:.2f} s with +-20 % jitter."
     )
 
 

@@ -220,15 +220,15 @@ def main() -> None:
     need = runs_needed(lo)
     point, rule = runs_needed(base / runs), math.ceil(3 / lo)
     print(
-        f"clean runs to trust a fix at the low end {lo:.2%}: {need} "
-        f"(at the point estimate: {point}; rule of three: {rule})"
+        f"clean runs to trust a fix at the low end {lo:.2%}: {need}\n"
+        f"  (at the point estimate: {point}; rule of three: {rule})"
     )
 
     amp = measure(200, switch_prob=0.02, window_steps=49)
     amp_lo, amp_hi = wilson_interval(amp, 200)
     print(
-        f"\nwindow widened by 49 steps: {amp}/200 fail, interval {amp_lo:.0%} to {amp_hi:.0%} "
-        f"(predicted 1 - 0.98^50 = {1 - 0.98**50:.0%}); "
+        f"\nwindow widened by 49 steps: {amp}/200 fail, interval {amp_lo:.0%} to {amp_hi:.0%}\n"
+        f"  (predicted 1 - 0.98^50 = {1 - 0.98**50:.0%}); "
         f"clean runs to trust a fix: {runs_needed(amp_lo)}"
     )
 

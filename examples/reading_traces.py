@@ -269,11 +269,13 @@ def main() -> None:
     on_path = sum(seg.length for seg in path if seg.span_id == longest.span_id)
     print(
         f"\nlongest child span: {longest.name} ({longest.service}), "
-        f"{longest.duration} ms, of which on the latency critical path: {on_path} ms"
+        f"{longest.duration} ms,\n  of which on the latency critical path: {on_path} ms"
     )
     print("\nuntraced gaps on the latency critical path (>= 20 ms):")
     for seg, reading in untraced_gaps(path):
-        print(f"  {seg.start}-{seg.end} {seg.length} ms in {seg.service} '{seg.name}': {reading}")
+        where, what = reading.split(": ", 1)
+        print(f"  {seg.start}-{seg.end} {seg.length} ms in {seg.service} '{seg.name}': {where}:")
+        print(f"    {what}")
     for span_id, wait in queue_waits(exported).items():
         print(f"\nlinked job {span_id} waited {wait} ms in the queue after the publish")
 

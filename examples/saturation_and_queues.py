@@ -329,19 +329,19 @@ def main() -> None:
     )
     print("\nCapacity 400 req/s (4 workers x 10 ms), caller deadline 500 ms, 30 s per run")
     print(
-        f"{'load':>5} {'policy':<24}{'goodput':>9}{'on time':>8}{'p50':>7}{'p99':>8}"
-        f"{'oldest':>8}{'wasted':>7}{'rejected':>9}{'dropped':>8}{'depth':>6}"
+        f"{'load':>4} {'policy':<23}{'goodput':>7}{'on time':>8}{'p50':>7}{'p99':>7}"
+        f"{'oldest':>7}{'wasted':>7}{'rejected':>9}{'dropped':>8}"
     )
     for r in compare():
         dropped = r.count("dropped_expired") + r.count("dropped_sojourn")
         print(
-            f"{r.load.utilization:>5.0%} {r.policy:<24}"
-            f"{r.goodput_per_s:>7.0f}/s"
+            f"{r.load.utilization:>4.0%} {r.policy:<23}"
+            f"{r.goodput_per_s:>5.0f}/s"
             f"{r.on_time_share:>8.0%}"
             f"{r.latency_percentile(0.5) * 1000:>5.0f}ms"
-            f"{r.latency_percentile(0.99) * 1000:>6.0f}ms"
-            f"{r.oldest_age_p99_s * 1000:>6.0f}ms"
-            f"{r.wasted_share:>7.0%}{r.count('rejected'):>9}{dropped:>8}{r.peak_depth:>6}"
+            f"{r.latency_percentile(0.99) * 1000:>5.0f}ms"
+            f"{r.oldest_age_p99_s * 1000:>5.0f}ms"
+            f"{r.wasted_share:>7.0%}{r.count('rejected'):>9}{dropped:>8}"
         )
     verbatim = simulate(QueuePolicy.controlled_delay(target_s=0.005, interval_s=0.1), Load(0.8))
     print(
