@@ -31,6 +31,7 @@ import html
 import math
 import subprocess
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -120,8 +121,9 @@ class RelatedIndex:
     position: dict[str, int]  # each article's place in ``newest``
 
     @classmethod
-    def build(cls, env: BuildEnvironment, posts: list[Any]) -> RelatedIndex:
+    def build(cls, env: BuildEnvironment, posts: Iterable[Any]) -> RelatedIndex:
         """Index ABlog's published ``posts`` (with ``docname``, ``tags`` and ``date``)."""
+        posts = list(posts)
         names = {post.docname for post in posts}
         tags: dict[str, set[str]] = {name: set() for name in names}
         by_tag: dict[str, list[str]] = {}
@@ -182,8 +184,8 @@ def reset_related(app: Sphinx, env: BuildEnvironment) -> list[str]:
     return []
 
 
-def related_index(app: Sphinx, posts: list[Any]) -> RelatedIndex:
-    """This build's index, made on first use."""
+def related_index(app: Sphinx, posts: Iterable[Any]) -> RelatedIndex:
+    """This build's index, made on first use (``posts`` is read only then)."""
     index = getattr(app, RELATED, None)
     if index is None:
         index = RelatedIndex.build(app.env, posts)
@@ -254,7 +256,7 @@ def add_reader_context(
         return
     today = dt.datetime.now(dt.UTC).date()
     related = []
-    for docname in related_index(app, list(blog.posts)).related(pagename):
+    for docname in related_index(app, blog.posts).related(pagename):
         other = env.handbook_articles.get(docname)  # type: ignore[attr-defined]
         related.append(
             RelatedArticle(
