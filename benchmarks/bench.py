@@ -35,7 +35,6 @@ import time
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from xml.etree import ElementTree
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -44,12 +43,12 @@ sys.path.insert(0, str(ROOT))
 
 from synthetic import generate  # noqa: E402
 
+from handbook.feeds import feed_entries  # noqa: E402
 from handbook.project import copy_project  # noqa: E402
+from handbook.urls import sitemap_paths  # noqa: E402
 
 SETTINGS = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["handbook"]
 CONF = runpy.run_path(str(ROOT / "conf.py"))
-SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
-ATOM = "{http://www.w3.org/2005/Atom}"
 EDIT = "\nA sentence added by the benchmark to measure a one-article rebuild.\n"
 # The extensions of the handbook's own extension that its content needs in any
 # stack: the {article-cards} directive and the front matter it reads.
@@ -198,10 +197,9 @@ def remove_output(outdir: Path) -> None:
 
 def sitemap_urls(outdir: Path) -> set[str]:
     """The URLs listed in sitemap.xml (empty when there is none)."""
-    path = outdir / "sitemap.xml"
-    if not path.exists():
+    if not (outdir / "sitemap.xml").exists():
         return set()
-    return {loc.text or "" for loc in ElementTree.parse(path).getroot().iter(f"{SITEMAP}loc")}
+    return set(sitemap_paths(outdir, ""))
 
 
 def survey(outdir: Path) -> Output:
@@ -221,18 +219,12 @@ def survey(outdir: Path) -> Output:
     )
 
 
-def feed_entries(outdir: Path) -> dict[str, list[tuple[str, ...]]]:
-    """Every Atom feed's entries: id, title, summary, dates and categories."""
-    feeds = {}
-    for path in sorted(outdir.rglob("atom.xml")):
-        entries = []
-        for entry in ElementTree.parse(path).getroot().iter(f"{ATOM}entry"):
-            fields = [entry.findtext(f"{ATOM}{name}") or "" for name in ("id", "title", "summary")]
-            fields += [entry.findtext(f"{ATOM}{name}") or "" for name in ("published", "updated")]
-            fields += sorted(c.get("term", "") for c in entry.iter(f"{ATOM}category"))
-            entries.append(tuple(fields))
-        feeds[path.relative_to(outdir).as_posix()] = entries
-    return feeds
+def all_feed_entries(outdir: Path) -> dict[str, list[tuple[str, ...]]]:
+    """Every Atom feed's entries (:func:`handbook.feeds.feed_entries`), by feed path."""
+    return {
+        path.relative_to(outdir).as_posix(): feed_entries(path)
+        for path in sorted(outdir.rglob("atom.xml"))
+    }
 
 
 def page_texts(outdir: Path) -> dict[str, str]:
@@ -255,7 +247,7 @@ def differences(incremental: Path, reference: Path, deep: bool) -> list[str]:
     if new.sitemap != old.sitemap:
         found.append(f"sitemap lists {len(new.sitemap)} URLs instead of {len(old.sitemap)}")
     if deep:
-        if feed_entries(incremental) != feed_entries(reference):
+        if all_feed_entries(incremental) != all_feed_entries(reference):
             found.append("feed entries differ")
         new_pages, old_pages = page_texts(incremental), page_texts(reference)
         stale = sorted(page for page in old_pages if new_pages.get(page) != old_pages[page])

@@ -53,6 +53,20 @@ def normalize_feed(path: Path, author: str) -> None:
     tree.write(path, encoding="utf-8", xml_declaration=True)
 
 
+def feed_entries(path: Path) -> list[tuple[str, ...]]:
+    """What a feed reader sees of each entry: id, title, summary, dates, categories.
+
+    The tests and the benchmark compare incremental and clean builds with it.
+    """
+    entries = []
+    for entry in ElementTree.parse(path).getroot().iter(f"{{{ATOM}}}entry"):
+        fields = [entry.findtext(f"{{{ATOM}}}{name}") or "" for name in ("id", "title", "summary")]
+        fields += [entry.findtext(f"{{{ATOM}}}{name}") or "" for name in ("published", "updated")]
+        fields += sorted(category.get("term", "") for category in entry.iter(f"{{{ATOM}}}category"))
+        entries.append(tuple(fields))
+    return entries
+
+
 def normalize_feeds(app: Sphinx, exception: Exception | None) -> None:
     """After an HTML build, normalize every Atom feed ABlog wrote."""
     if exception is not None or app.builder.format != "html":

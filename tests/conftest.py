@@ -7,12 +7,14 @@ every extension the published site uses.
 
 from __future__ import annotations
 
+import pickle
 import subprocess
 import sys
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -52,6 +54,11 @@ class Build:
     def page(self, name: str) -> str:
         """Return the text of one output file, such as ``index.html``."""
         return (self.outdir / name).read_text(encoding="utf-8")
+
+    def environment(self) -> Any:
+        """The pickled build environment, for a build with ``-d <outdir>/.doctrees``."""
+        with open(self.outdir / ".doctrees" / "environment.pickle", "rb") as handle:
+            return pickle.load(handle)
 
 
 @dataclass

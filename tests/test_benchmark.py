@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, SOURCE
 
 
 def test_benchmark_reports_every_stack_and_checks_incremental_output() -> None:
@@ -31,7 +31,7 @@ def test_benchmark_reports_every_stack_and_checks_incremental_output() -> None:
     assert len(table) == 2 + 4, table  # header, rule, real, reference, basic, handbook
     results = summary["results"]
     assert set(results) == {"real", "reference", "basic", "handbook"}
-    articles = len(list((ROOT / "docs").glob("*/*.md")))
+    articles = len(list((ROOT / SOURCE).glob("*/*.md")))
     assert results["real"]["total_articles"] == articles
     assert results["handbook"]["total_articles"] == articles + 12
     for name in ("real", "basic", "handbook"):
