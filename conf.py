@@ -169,10 +169,12 @@ latex_elements = {
 \setsansfont{FreeSans}
 \setmonofont{FreeMono}
 """,
+    # The running head needs 14 pt at 11 pt type (fancyhdr warned on every page).
     # Tables at 10 pt: the articles' comparison tables have up to ten columns,
     # which at the body's 11 pt squeeze words onto one syllable per line.
     "preamble": r"""
 \setcounter{tocdepth}{1}
+\setlength{\headheight}{14pt}
 \usepackage{etoolbox}
 \AtBeginEnvironment{tabulary}{\small}
 \AtBeginEnvironment{longtable}{\small}
