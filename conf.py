@@ -63,6 +63,9 @@ suppress_warnings += ["git.too_shallow"]
 # browser tests check it with axe-core), in both themes.
 pygments_style = "a11y-light"
 pygments_dark_style = "monokai"
+# Figures (handbook/figures.py) are numbered; {numref} links read "Figure 2".
+numfig = True
+numfig_format = {"figure": "Figure %s"}
 
 # -- The handbook's topics -----------------------------------------------------
 # Each topic is a folder under docs/ whose Markdown files are its articles, and a

@@ -52,7 +52,7 @@ CONF = runpy.run_path(str(ROOT / "conf.py"))
 EDIT = "\nA sentence added by the benchmark to measure a one-article rebuild.\n"
 # The extensions of the handbook's own extension that its content needs in any
 # stack: the {article-cards} directive and the front matter it reads.
-CONTENT_EXTENSIONS = ["handbook.articles", "handbook.cards"]
+CONTENT_EXTENSIONS = ["handbook.articles", "handbook.cards", "handbook.figures"]
 
 
 def stack_options(stack: str, extensions: list[str]) -> list[str]:
@@ -162,9 +162,14 @@ def sphinx(
         SETTINGS["source-dir"],
         str(outdir),
     ]
+    # Figures are cached by content (handbook/figures.py); each output folder has
+    # its own cache, removed with it, so a full build draws every figure.
+    env = {**os.environ, "HANDBOOK_FIGURE_CACHE": str(figure_cache(outdir))}
     with log.open("a", encoding="utf-8") as stream:
         start = time.perf_counter()
-        child = subprocess.Popen(command, cwd=project, stdout=stream, stderr=subprocess.STDOUT)
+        child = subprocess.Popen(
+            command, cwd=project, env=env, stdout=stream, stderr=subprocess.STDOUT
+        )
         _, status, usage = os.wait4(child.pid, 0)
         seconds = time.perf_counter() - start
     code = os.waitstatus_to_exitcode(status)
@@ -189,10 +194,16 @@ def fastest(runs: list[Run]) -> Run:
     )
 
 
+def figure_cache(outdir: Path) -> Path:
+    """Where the build into ``outdir`` keeps the figures it drew."""
+    return outdir.parent / f"{outdir.name}.figures"
+
+
 def remove_output(outdir: Path) -> None:
-    """Delete a build's output and doctrees, for a full build from nothing."""
+    """Delete a build's output, doctrees and figures, for a full build from nothing."""
     shutil.rmtree(outdir, ignore_errors=True)
     shutil.rmtree(outdir.parent / f"{outdir.name}.doctrees", ignore_errors=True)
+    shutil.rmtree(figure_cache(outdir), ignore_errors=True)
 
 
 def sitemap_urls(outdir: Path) -> set[str]:

@@ -2,10 +2,10 @@
 
 Each article has valid front matter (a date within three years, the topic's
 title as category, three of twenty tags from ``docs/tags.yaml``, a
-description), a label, about 1,000 words under headings, a code block, and a
-``{ref}``, a ``{doc}`` and a ``{term}``. Articles are spread evenly over the
-five topics and added to each topic page's toctree, so the result builds with
-``-W -n`` like the real handbook.
+description), a label, about 1,000 words under headings, a code block, a
+``{ref}``, a ``{doc}`` and a ``{term}``, and a Graphviz diagram of its own.
+Articles are spread evenly over the five topics and added to each topic page's
+toctree, so the result builds with ``-W -n`` like the real handbook.
 """
 
 from __future__ import annotations
@@ -119,9 +119,29 @@ def article_text(
                 f"See {{ref}}`{other.label}`, the article {{doc}}`/{other.docname}` and "
                 f"the glossary's {{term}}`{term}`. {sentence(rng)}",
                 "",
+                f"{{numref}}`fig-{article.slug}` draws it.",
+                "",
+                f":::{{graphviz}} figures/{article.slug}.dot",
+                f":name: fig-{article.slug}",
+                f":alt: {sentence(rng, 10)}",
+                "",
+                sentence(rng),
+                ":::",
+                "",
             ]
         parts += [f"### Checklist {section}", "", paragraph(rng, 3), ""]
     return "\n".join(parts)
+
+
+def diagram_text(article: Synthetic, rng: random.Random) -> str:
+    """A small Graphviz diagram of its own for each article, as real articles have."""
+    a, b, c, d = rng.sample(WORDS, 4)
+    return (
+        f"digraph {article.slug.replace('-', '_')} {{\n"
+        "  node [shape=box, style=rounded];\n"
+        f'  {a} -> {b} [label="{article.slug}"];\n  {b} -> {c};\n  {b} -> {d} [style=dashed];\n'
+        "}\n"
+    )
 
 
 def plan(topics: dict[str, str], count: int) -> list[Synthetic]:
@@ -169,8 +189,10 @@ def generate(project: Path, count: int, topics: dict[str, str], seed: int = 6) -
             term=rng.choice(terms),
             rng=rng,
         )
-        (docs / article.topic).mkdir(exist_ok=True)
+        (docs / article.topic / "figures").mkdir(parents=True, exist_ok=True)
         (docs / f"{article.docname}.md").write_text(text, encoding="utf-8")
+        diagram = docs / article.topic / "figures" / f"{article.slug}.dot"
+        diagram.write_text(diagram_text(article, rng), encoding="utf-8")
     for topic in sorted(topics):
         add_to_toctree(docs / f"{topic}.md", [a.docname for a in articles if a.topic == topic])
     return articles

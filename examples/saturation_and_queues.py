@@ -16,6 +16,7 @@ Run ``python -m examples.saturation_and_queues`` for the demo.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import math
 import random
@@ -311,6 +312,19 @@ def compare(
 ) -> list[Result]:
     """Every policy at each offered load, on identical seeded arrivals."""
     return [simulate(p, Load(u)) for u in utilizations for p in policies]
+
+
+CURVE_LOADS = (0.6, 0.8, 0.9, 0.95, 1.0, 1.05, 1.1, 1.2)
+
+
+@functools.cache
+def goodput_curve(loads: tuple[float, ...] = CURVE_LOADS) -> list[tuple[str, float, float]]:
+    """(policy, offered load, goodput per second) for every policy at each load.
+
+    The article's figure plots this, and the tests assert it; cached so that one
+    run serves both.
+    """
+    return [(r.policy, r.load.utilization, r.goodput_per_s) for r in compare(loads)]
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ handlers:
 - :mod:`handbook.reader`: reading time, review and owner, related articles,
   "last updated" from git, and link-preview metadata.
 - :mod:`handbook.accessibility`: fixes to Sphinx's HTML that axe-core asks for.
+- :mod:`handbook.figures`: diagrams and plots drawn from source, cached by content.
 - :mod:`handbook.cards`: the ``{article-cards}`` directive on topic pages.
 - :mod:`handbook.vocabulary`: the ``{tag-vocabulary}`` directive.
 - :mod:`handbook.ablog_furo`: makes ABlog's pages render in furo's layout.
@@ -36,6 +37,7 @@ from handbook import (
     articles,
     cards,
     feeds,
+    figures,
     incremental,
     memory,
     messages,
@@ -59,6 +61,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     reader.setup(app)
     accessibility.setup(app)
     cards.setup(app)
+    figures.setup(app)
     vocabulary.setup(app)
     ablog_furo.setup(app)
     navigation.setup(app)

@@ -1,12 +1,13 @@
 """Start a new article: ``nox -s new -- "Title" --topic resilience``.
 
 Creates ``docs/<topic>/<slug>.md`` with complete front matter and the
-editorial guide's sections, ``examples/<module>.py`` with its test in
+editorial guide's sections, a diagram and a plot to start from in
+``docs/<topic>/figures/``, ``examples/<module>.py`` with its test in
 ``tests/examples/``, adds the article to the topic's toctree, and records
 its URL in the manifest of published URLs (``docs/urls.txt``). The
-``description`` and ``tags`` are left for the author: the build names them
-until they are filled in. Nothing is written when the slug is taken or the
-topic unknown.
+``description``, ``tags`` and the figures' alternative text and captions are
+left for the author: the build names them until they are filled in. Nothing
+is written when the slug is taken or the topic unknown.
 """
 
 from __future__ import annotations
@@ -47,6 +48,14 @@ owner: Handbook editors
 
 % What is really going on, with numbers: a formula, a worked example, a
 % measured effect. Link glossary terms on first use: {{term}}`Little's law`.
+% Refer to each figure from the prose: {{numref}}`fig-{slug}-diagram` shows ...
+
+:::{{graphviz}} figures/{slug}.dot
+:name: fig-{slug}-diagram
+:alt: TODO say in a sentence what the diagram shows, for readers who cannot see it.
+
+TODO the caption: what to notice in the diagram.
+:::
 
 ## What to do instead
 
@@ -59,7 +68,15 @@ owner: Handbook editors
 :pyobject: demonstrate
 ```
 
-% Explain what the example shows and what it prints.
+% Explain what the example shows and what it prints. The plot draws the
+% example's own data ({{numref}}`fig-{slug}-plot`), so it cannot drift from the code.
+
+:::{{plot}} figures/{slug}.py
+:name: fig-{slug}-plot
+:alt: TODO say what the plot shows, with its key values.
+
+TODO the caption: what to notice in the plot.
+:::
 
 ## How to tell it is working
 
@@ -92,6 +109,11 @@ def demonstrate() -> str:
     return "{title}"
 
 
+def figure_data() -> list[tuple[float, float]]:
+    """The points the article's plot draws; replace with what the example computes."""
+    return [(x, x * x) for x in range(6)]
+
+
 def main() -> None:
     """Print the demonstration."""
     print(demonstrate())
@@ -104,12 +126,47 @@ if __name__ == "__main__":
 TEST = '''\
 """The claims of "{title}"."""
 
-from examples.{module} import demonstrate
+from examples.{module} import demonstrate, figure_data
+from tests.figures import draw, lines
 
 
 def test_demonstrate_names_the_article() -> None:
     # Replace with assertions on the behavior the article claims.
     assert demonstrate() == "{title}"
+
+
+def test_the_figure_plots_the_tested_data() -> None:
+    # The plot must show exactly what the example computes (and the tests assert).
+    assert lines(draw("{topic}/figures/{slug}.py")) == {{"replace me": figure_data()}}
+'''
+
+
+DIAGRAM = """\
+// The diagram for "{title}". Replace it with the mechanism the article
+// explains: boxes for components or states, arrows for what flows or changes.
+// Graphviz's language: https://graphviz.org/doc/info/lang.html
+digraph {module} {{
+  rankdir=LR;
+  node [shape=box, style=rounded];
+  request -> mechanism -> outcome;
+}}
+"""
+
+PLOT = '''\
+"""The plot for "{title}": draws what examples/{module}.py computes."""
+
+from matplotlib.figure import Figure
+
+from examples.{module} import figure_data
+from handbook.figures import COLORS
+
+
+def draw(figure: Figure) -> None:
+    axes = figure.subplots()
+    xs, ys = zip(*figure_data(), strict=True)
+    axes.plot(xs, ys, color=COLORS["neutral"], marker="o", label="replace me")
+    axes.set(xlabel="x (unit)", ylabel="y (unit)")
+    axes.legend()
 '''
 
 
@@ -124,8 +181,15 @@ class Plan:
     article: Path
     example: Path
     test: Path
+    diagram: Path
+    plot: Path
     topic_page: Path
     docname: str
+
+    @property
+    def created(self) -> tuple[Path, ...]:
+        """Every file the scaffold writes."""
+        return (self.article, self.diagram, self.plot, self.example, self.test)
 
 
 def slugify(title: str) -> str:
@@ -151,6 +215,8 @@ def plan(root: Path, topic: str, slug: str, topics: dict[str, str]) -> Plan:
         article=root / "docs" / topic / f"{slug}.md",
         example=root / "examples" / f"{module}.py",
         test=root / "tests" / "examples" / f"test_{module}.py",
+        diagram=root / "docs" / topic / "figures" / f"{slug}.dot",
+        plot=root / "docs" / topic / "figures" / f"{slug}.py",
         topic_page=root / "docs" / f"{topic}.md",
         docname=f"{topic}/{slug}",
     )
@@ -171,7 +237,7 @@ def scaffold(
 ) -> Plan:
     """Create the article, its example and test, and add it to the toctree."""
     paths = plan(root, topic, slug or slugify(title), topics)
-    for path in (paths.example, paths.test):
+    for path in paths.created[1:]:
         if path.exists():
             raise ScaffoldError(f"{path.relative_to(root)} exists; choose another slug")
     values = {
@@ -183,11 +249,10 @@ def scaffold(
         "date": today.isoformat(),
     }
     add_to_toctree(paths.topic_page, paths.docname)
-    for path in (paths.article, paths.example, paths.test):
+    templates = (ARTICLE, DIAGRAM, PLOT, EXAMPLE, TEST)
+    for path, template in zip(paths.created, templates, strict=True):
         path.parent.mkdir(parents=True, exist_ok=True)
-    paths.article.write_text(ARTICLE.format(**values), encoding="utf-8")
-    paths.example.write_text(EXAMPLE.format(**values), encoding="utf-8")
-    paths.test.write_text(TEST.format(**values), encoding="utf-8")
+        path.write_text(template.format(**values), encoding="utf-8")
     add_to_manifest(root, [f"{paths.docname}.html"])
     return paths
 
@@ -217,7 +282,7 @@ def main(argv: list[str]) -> int:
     except ScaffoldError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    for path in (paths.article, paths.example, paths.test):
+    for path in paths.created:
         print(f"created {path.relative_to(args.root)}")
     print(f"added {paths.docname} to {paths.topic_page.relative_to(args.root)}")
     print(

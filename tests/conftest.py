@@ -43,6 +43,19 @@ def plain_logs() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def shared_figure_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Let every build of the session reuse the figures the first one drew.
+
+    Figures are cached by content (handbook/figures.py), so the dozens of
+    project copies the tests build draw each figure once, as a contributor's
+    builds do. Tests of drawing itself give their builds a cache of their own.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HANDBOOK_FIGURE_CACHE", str(tmp_path_factory.mktemp("figure-cache")))
+        yield
+
+
 @dataclass
 class Build:
     """The outcome of one Sphinx run."""

@@ -141,6 +141,37 @@ MISTAKES = {
         "this fence is never closed",
         marker="```python\nprint('never closed')",
     ),
+    "diagram with a syntax error": Mistake(
+        replace("open -> half_open ", "open -> -> half_open "),
+        None,
+        "fix the diagram source",
+        marker_search="open -> -> half_open",
+        file="docs/resilience/figures/breaker-states.dot",
+    ),
+    "plot whose code fails": Mistake(
+        replace("curve = goodput_curve()", "curve = goodput_curv()"),
+        None,
+        "python3 -m handbook.figures",
+        marker_search="goodput_curv()",
+        file="docs/resilience/figures/queue-goodput.py",
+    ),
+    "figure without alternative text": Mistake(
+        insert_after_title(
+            ":::{graphviz} ../resilience/figures/breaker-states.dot\n\nA caption.\n:::"
+        ),
+        None,
+        "':alt:'",
+        marker=":::{graphviz}",
+    ),
+    "figure whose source file is missing": Mistake(
+        insert_after_title(
+            ":::{plot} figures/envelope-size.py\n:alt: Envelope size against the number of"
+            " fields.\n\nA caption.\n:::"
+        ),
+        None,
+        "create docs/<topic>/figures/envelope-size.py or fix the path",
+        marker=":::{plot}",
+    ),
 }
 
 

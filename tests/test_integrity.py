@@ -23,7 +23,7 @@ from tests.test_pdf import flatten, squash
 ATOM = "{http://www.w3.org/2005/Atom}"
 RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)")
 # What a reproducible build must reproduce byte for byte.
-REPRODUCED = ("*.html", "*.xml", "searchindex.js", "objects.inv")
+REPRODUCED = ("*.html", "*.xml", "*.svg", "searchindex.js", "objects.inv")
 
 
 class PageParser(HTMLParser):
@@ -97,7 +97,9 @@ def test_two_clean_builds_are_byte_identical(tmp_path: Path) -> None:
     builds = []
     for name in ("first", "second"):
         project = copy_project(tmp_path / name / "handbook")
-        env = {**os.environ, "SOURCE_DATE_EPOCH": "1752710400"}
+        # Each build draws its own figures, so that drawing is shown to be reproducible too.
+        figures = str(tmp_path / name / "figures")
+        env = {**os.environ, "SOURCE_DATE_EPOCH": "1752710400", "HANDBOOK_FIGURE_CACHE": figures}
         command = [sys.executable, "-m", "sphinx", "-b", "html", "-c", ".", "docs", "out"]
         done = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
         assert done.returncode == 0, done.stderr

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import build_html, copy_project
+from tests.conftest import ROOT, build_html, copy_project
 from tests.test_contributor_mistakes import digest
 
 TITLE = "Retry budgets in practice"
@@ -40,17 +41,23 @@ def test_scaffolded_article_fails_only_on_what_the_author_must_write(
     assert "resilience/retry-budgets-in-practice" in (project / "docs/resilience.md").read_text()
     assert (project / "examples" / "retry_budgets_in_practice.py").is_file()
     assert (project / "tests" / "examples" / "test_retry_budgets_in_practice.py").is_file()
+    figures = project / "docs" / "resilience" / "figures"
+    assert (figures / "retry-budgets-in-practice.dot").is_file()
+    assert (figures / "retry-budgets-in-practice.py").is_file()
 
     build = build_html(project, tmp_path / "out")
     warnings = [line for line in build.log.splitlines() if "WARNING" in line]
     assert build.returncode != 0
-    assert len(warnings) == 2, warnings
+    assert len(warnings) == 4, warnings
     assert any(f"{article}:4:" in w and "tags must be a non-empty" in w for w in warnings)
     assert any(
         f"{article}:5:" in w and "description is still the placeholder" in w for w in warnings
     )
-
     text = article.read_text()
+    for directive in (":::{graphviz}", ":::{plot}"):
+        line = text[: text.index(directive)].count("\n") + 1
+        assert any(f"{article}:{line}:" in w and "still the placeholder" in w for w in warnings)
+
     text = text.replace("tags: []", "tags: [retries, overload]")
     text = re.sub(
         r"(?m)^description: .*$",
@@ -58,12 +65,19 @@ def test_scaffolded_article_fails_only_on_what_the_author_must_write(
         "cannot multiply an outage.",
         text,
     )
+    text = re.sub(r"(?m)^:alt: TODO", ":alt: What the figure shows, in a sentence:", text)
+    text = re.sub(r"(?m)^TODO the caption", "The caption", text)
     article.write_text(text)
-    assert build_html(project, tmp_path / "again").returncode == 0
+    again = build_html(project, tmp_path / "again")
+    assert again.returncode == 0, again.log[-3000:]
+    assert "handbook: drew 2 figure(s)" in again.log  # the two stubs, drawn from their sources
 
 
 def test_scaffolded_example_test_runs(project: Path) -> None:
     assert new(project, TITLE, "--topic", "debugging").returncode == 0
+    # The example's test draws the figure with the helpers in tests/, as in the repository.
+    for helper in ("__init__.py", "figures.py"):
+        shutil.copy(ROOT / "tests" / helper, project / "tests" / helper)
     done = subprocess.run(
         [
             sys.executable,

@@ -13,11 +13,13 @@ from examples.saturation_and_queues import (
     ServerQueue,
     compare,
     drain_seconds,
+    goodput_curve,
     mm1_wait_factor,
     queue_limit,
     seconds_until_useless,
     simulate,
 )
+from tests.figures import draw, lines
 
 
 @pytest.fixture(scope="module")
@@ -28,6 +30,7 @@ def table() -> dict[tuple[float, str], object]:
 UNBOUNDED = "unbounded FIFO"
 BOUNDED = "bounded, deadline-aware"
 CODEL = "bounded + CoDel + LIFO"
+POLICIES = (UNBOUNDED, BOUNDED, CODEL)
 
 
 def test_mm1_waiting_grows_nonlinearly() -> None:
@@ -113,3 +116,26 @@ def test_simulation_is_deterministic() -> None:
     a = simulate(QueuePolicy.controlled_delay(), Load(1.1, duration_s=5.0))
     b = simulate(QueuePolicy.controlled_delay(), Load(1.1, duration_s=5.0))
     assert [(r.fate, r.finish) for r in a.requests] == [(r.fate, r.finish) for r in b.requests]
+
+
+def test_goodput_curve_collapses_only_without_a_bound() -> None:
+    curve = {(policy, load): goodput for policy, load, goodput in goodput_curve()}
+    capacity = Load(1.0).capacity_per_s
+    # Below capacity every policy delivers nearly all that is offered.
+    assert all(curve[(p, 0.6)] == pytest.approx(0.6 * capacity, rel=0.03) for p in POLICIES)
+    # Past it, the unbounded queue's goodput falls away and keeps falling ...
+    assert curve[(UNBOUNDED, 1.05)] < 0.35 * capacity
+    assert curve[(UNBOUNDED, 1.2)] < curve[(UNBOUNDED, 1.1)] < curve[(UNBOUNDED, 1.05)]
+    # ... while the bounded, deadline-aware queue stays at capacity.
+    assert all(curve[(BOUNDED, u)] >= 0.97 * capacity for u in (1.0, 1.05, 1.1, 1.2))
+
+
+def test_the_figure_plots_the_tested_curve() -> None:
+    figure = draw("resilience/figures/queue-goodput.py")
+    expected = {
+        policy: [(load * 100, goodput) for p, load, goodput in goodput_curve() if p == policy]
+        for policy in POLICIES
+    }
+    assert lines(figure, axes=1) == expected
+    waits = figure.axes[0].get_lines()[0].get_xydata()
+    assert all(y == pytest.approx(mm1_wait_factor(x / 100)) for x, y in waits)
