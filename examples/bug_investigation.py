@@ -208,6 +208,36 @@ def make_batch(seed: int = 7, lines: int = 40, bad_line: int = 27) -> str:
     return "\n".join(rows)
 
 
+def shrink_traces() -> dict[str, list[tuple[int, bool]]]:
+    """Every test the demo's reductions run, in order: (characters in the candidate, failed).
+
+    ``"lines, then characters"`` reduces the batch by lines and then the
+    remaining line by characters, as ``main`` does; ``"characters only"``
+    reduces the whole batch by characters. A failing candidate becomes the
+    current input, so the last failing size so far is what is left to read.
+    """
+    batch = make_batch()
+    traces: dict[str, list[tuple[int, bool]]] = {}
+
+    def recorded(trace: list[tuple[int, bool]], sep: str) -> Callable[[list[str]], bool]:
+        def fails(kept: list[str]) -> bool:
+            text = sep.join(kept)
+            outcome = crashes_like_production(text)
+            trace.append((len(text), outcome))
+            return outcome
+
+        return fails
+
+    staged: list[tuple[int, bool]] = []
+    (line,) = ddmin(batch.splitlines(), recorded(staged, "\n")).result
+    ddmin(line, recorded(staged, ""))
+    traces["lines, then characters"] = staged
+    direct: list[tuple[int, bool]] = []
+    ddmin(batch, recorded(direct, ""))
+    traces["characters only"] = direct
+    return traces
+
+
 def main() -> None:
     """Reduce the batch by lines, then by characters, and compare the tests."""
     batch = make_batch()

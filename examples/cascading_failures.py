@@ -14,6 +14,7 @@ Time is simulated in ticks (think of a tick as 100 ms); nothing sleeps. Run
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
@@ -53,6 +54,17 @@ def attempts_at_bottom(attempts_per_layer: int, layers: int) -> int:
     if attempts_per_layer < 1 or layers < 0:
         raise ValueError("need at least one attempt per layer")
     return attempts_per_layer**layers
+
+
+FANOUTS: tuple[int, ...] = (*(m * 10**e for e in range(3) for m in (1, 2, 3, 5, 7)), 1000)
+"""Numbers of parallel calls at which the article's figure evaluates the fan-out curve:
+1, 2, 3, 5, 7, 10, 20, ... 700, 1000."""
+
+
+def fanout_curve(p_slow: float, fanouts: tuple[int, ...] = FANOUTS) -> list[tuple[int, float]]:
+    """Return ``(fanout, chance that the request is slow)`` for each fanout, by
+    :func:`prob_any_slow`, for calls that are each slow with probability ``p_slow``."""
+    return [(n, prob_any_slow(p_slow, n)) for n in fanouts]
 
 
 # --- Simulation --------------------------------------------------------------
@@ -265,6 +277,20 @@ POLICIES: tuple[Policy, ...] = (
     ),
 )
 """The policies the demo compares, from naive to fully protected."""
+
+
+@functools.cache
+def goodput_timelines() -> dict[str, list[int]]:
+    """Return the total goodput at every tick of the default scenario, per policy.
+
+    The article's figure plots this and the tests assert it; cached so that one
+    set of runs serves both.
+    """
+    return {
+        policy.name: [run.total_goodput(t) for t in range(run.scenario.ticks)]
+        for policy in POLICIES
+        for run in (simulate(policy),)
+    }
 
 
 def summarize(result: Result) -> dict[str, float | int | None]:

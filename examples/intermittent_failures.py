@@ -103,6 +103,21 @@ def upper_bound_after_clean_runs(runs: int, confidence: float = 0.95) -> float:
     return 1 - (1 - confidence) ** (1 / runs)
 
 
+def chance_all_pass(rate: float, runs: int) -> float:
+    """Probability that a bug failing at ``rate`` per run lets ``runs`` runs in a row pass."""
+    return (1 - rate) ** runs
+
+
+def clean_run_curves(
+    rates: tuple[float, ...] = (0.10, 0.05, 0.02), max_runs: int = 200
+) -> dict[float, list[tuple[int, float]]]:
+    """For each failure rate, the chance of all-clean runs after 0 to ``max_runs`` runs."""
+    return {
+        rate: [(runs, chance_all_pass(rate, runs)) for runs in range(max_runs + 1)]
+        for rate in rates
+    }
+
+
 @dataclass(frozen=True)
 class Request:
     """One request log record: a few attributes and whether it failed."""

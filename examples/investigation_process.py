@@ -267,6 +267,56 @@ def first(timeline: Sequence[Event], text: str) -> Event:
     return next(event for event in timeline if text in event.message)
 
 
+@dataclass(frozen=True)
+class TimelinePoint:
+    """One event of a merged timeline, placed relative to a reference event."""
+
+    source: str
+    message: str
+    offset_ms: float  # best estimate, in milliseconds after the reference event
+    half_width_ms: float  # uncertainty either side of ``offset_ms``
+    order_unproven: bool  # overlaps an earlier event from another source
+
+
+def demo_app_offset() -> tuple[timedelta, timedelta]:
+    """The app clock's offset and its error, measured from req=7f3a as ``main`` does."""
+    sent = parse_epoch_ms("1741939318000")
+    received = parse_epoch_ms("1741939318180")
+    seen = parse_iso8601("2025-03-14T09:02:00.430+01:00")
+    low, high = offset_bounds(sent, seen, received)
+    return (low + high) / 2, (high - low) / 2
+
+
+def around_rollout(
+    *, correct_clock: bool, before: timedelta = timedelta(seconds=2)
+) -> list[TimelinePoint]:
+    """The demo's merged timeline relative to the rollout start, for the figure.
+
+    Events more than ``before`` ahead of the rollout (the req=7f3a lines that
+    measure the offset) are left out; the order flags are computed on the whole
+    timeline, as ``render`` does.
+    """
+    sources = demo_sources(*demo_app_offset())
+    logs = [LB_LOG, APP_LOG, DB_LOG]
+    timeline = merge(
+        [load(s, log, correct_clock=correct_clock) for s, log in zip(sources, logs, strict=True)]
+    )
+    flagged = order_unproven(timeline)
+    rollout = first(timeline, "rollout").at
+    ms = timedelta(milliseconds=1)
+    return [
+        TimelinePoint(
+            event.source,
+            event.message,
+            (event.at - rollout) / ms,
+            event.half_width / ms,
+            i in flagged,
+        )
+        for i, event in enumerate(timeline)
+        if event.at >= rollout - before
+    ]
+
+
 def main() -> None:
     """Estimate the app's clock offset, then compare a naive and a corrected merge."""
     sent = parse_epoch_ms("1741939318000")

@@ -196,6 +196,24 @@ def untraced_gaps(segments: list[Segment], min_ms: int = 20) -> list[tuple[Segme
     return gaps
 
 
+def waterfall(spans: list[Span]) -> list[tuple[Span, int]]:
+    """The spans of one trace in the order a waterfall view draws them, each with its depth.
+
+    Depth first from the root, children by start time, so that every span's
+    row sits under its parent's. Spans whose parent is missing are left out.
+    """
+    kids = children_of(spans)
+    rows: list[tuple[Span, int]] = []
+
+    def visit(span: Span, depth: int) -> None:
+        rows.append((span, depth))
+        for kid in sorted(kids.get(span.span_id, []), key=lambda k: k.start):
+            visit(kid, depth + 1)
+
+    visit(find_root(spans), 0)
+    return rows
+
+
 def queue_waits(spans: list[Span]) -> dict[str, int]:
     """For each consumer span that links to a producer span, the time the message waited."""
     by_id = {s.span_id: s for s in spans}

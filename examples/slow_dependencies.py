@@ -15,6 +15,8 @@ Run ``python -m examples.slow_dependencies`` for the demo.
 
 from __future__ import annotations
 
+import bisect
+import functools
 import heapq
 import math
 import random
@@ -364,6 +366,60 @@ def simulate(scenario: Scenario, config: GuardConfig) -> Report:
     report.peak_dependency_in_flight = guard.peak_in_flight
     report.rejections = dict(guard.rejections)
     return report
+
+
+INCIDENT_RUNS: tuple[tuple[str, str, bool], ...] = (
+    ("dead dependency, unguarded", "dead", False),
+    ("slow dependency, unguarded", "slow", False),
+    ("slow dependency, guarded", "slow", True),
+)
+"""The demo's three runs: (name, the dependency's incident, whether the guard is on)."""
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """One run over time: what the pool and an unrelated caller experienced."""
+
+    busy_workers: list[tuple[float, int]]
+    """(time in s, workers busy at that instant), sampled every ``step_s``."""
+    checkout_on_time: list[tuple[float, float]]
+    """(middle of a 1 s bin, share of the checkouts arriving in it answered in time)."""
+
+
+def busy_workers_at(report: Report, times: list[float], workers: int) -> list[int]:
+    """Workers busy at each instant of ``times``, from the run's arrivals and finishes.
+
+    The pool serves its queue as soon as a worker frees up, so a request waits only
+    while every worker is busy: busy workers = min(requests in the service, pool size).
+    """
+    arrivals = sorted(o.arrival for o in report.outcomes)
+    finishes = sorted(o.finish for o in report.outcomes)
+    inside = [bisect.bisect_right(arrivals, t) - bisect.bisect_right(finishes, t) for t in times]
+    return [min(n, workers) for n in inside]
+
+
+@functools.cache
+def incident_timelines(step_s: float = 0.25) -> dict[str, Timeline]:
+    """Busy workers and checkouts answered in time, over the run, for each demo run.
+
+    The article's figure plots this and the tests assert it; cached so that one
+    simulation serves both.
+    """
+    timelines = {}
+    for name, incident, guarded in INCIDENT_RUNS:
+        scenario = Scenario(incident=incident)
+        config = GuardConfig() if guarded else GuardConfig.unguarded()
+        report = simulate(scenario, config)
+        times = [i * step_s for i in range(round(scenario.duration_s / step_s) + 1)]
+        busy = busy_workers_at(report, times, scenario.workers)
+        seconds = range(math.ceil(scenario.duration_s))
+        timelines[name] = Timeline(
+            busy_workers=list(zip(times, busy, strict=True)),
+            checkout_on_time=[
+                (s + 0.5, report.on_time_share("checkout", s, s + 1)) for s in seconds
+            ],
+        )
+    return timelines
 
 
 def main() -> None:

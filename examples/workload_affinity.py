@@ -15,6 +15,7 @@ Everything is deterministic: hashing uses BLAKE2b (not Python's salted
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import random
@@ -54,6 +55,31 @@ def moved_fraction(
     """Return the share of ``keys`` whose owner changes when membership changes."""
     moved = sum(assign(k, before) != assign(k, after) for k in keys)
     return moved / len(keys)
+
+
+@functools.cache
+def join_movement(
+    fleet_sizes: tuple[int, ...] = tuple(range(2, 21)), n_keys: int = 5000
+) -> list[tuple[int, float, float]]:
+    """Return ``(n, rendezvous moved, modulo moved)`` when a worker joins ``n`` workers.
+
+    Each share is :func:`moved_fraction` over ``n_keys`` keys for the fleet
+    ``w0 .. w{n-1}`` growing to ``w0 .. w{n}``. The article's figure plots
+    this and the tests assert it; cached because it hashes millions of pairs.
+    """
+    keys = [f"key-{i}" for i in range(n_keys)]
+    rows = []
+    for n in fleet_sizes:
+        before = [f"w{i}" for i in range(n)]
+        after = [*before, f"w{n}"]
+        rows.append(
+            (
+                n,
+                moved_fraction(keys, before, after, owner),
+                moved_fraction(keys, before, after, modulo_owner),
+            )
+        )
+    return rows
 
 
 class BoundedRendezvousRouter:

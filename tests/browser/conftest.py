@@ -217,10 +217,16 @@ def browse(browser: Browser, site: str) -> Iterator[Browse]:
     opened.close()
 
 
-def screenshot(page: Page, name: str) -> Path:
-    """Save what the page shows to ``artifacts/screenshots/<name>.png``."""
+def screenshot_path(name: str) -> Path:
+    """``artifacts/screenshots/<name>.png``, its folder created."""
     target = ARTIFACTS / "screenshots" / f"{name}.png"
     target.parent.mkdir(parents=True, exist_ok=True)
+    return target
+
+
+def screenshot(page: Page, name: str) -> Path:
+    """Save what the page shows to ``artifacts/screenshots/<name>.png``."""
+    target = screenshot_path(name)
     page.screenshot(path=str(target))
     return target
 

@@ -62,3 +62,43 @@ def test_page_weight_is_within_budget(
     assert len(transfers) <= requests, f"{kind}: {len(transfers)} requests\n{listing}"
     gzipped = sum(t.gzip_bytes for t in transfers)
     assert gzipped <= limit, f"{kind}: {gzipped} bytes compressed\n{listing}"
+
+
+# An article read to the end, with every figure loaded: at most this many
+# compressed bytes. Figures are SVG and load lazily, so the first screen of a
+# page does not pay for the figures further down.
+READ_TO_THE_END = 150_000
+
+
+def test_articles_with_all_their_figures_stay_light_and_load_figures_lazily(
+    browse: Browse, articles: list
+) -> None:
+    heaviest, first_screen_figures, all_figures = (0, ""), 0, 0
+    for article in articles:
+        visit = browse.open(f"{article.docname}.html", width=MOBILE)
+        visit.page.wait_for_load_state("networkidle")
+        figures = visit.page.locator("figure.handbook-figure img").count()
+        first_screen_figures += sum("/_images/" in t.url for t in visit.transfers())
+        all_figures += figures
+        # Read to the end: every lazily loaded image is fetched.
+        visit.page.evaluate(
+            "document.querySelectorAll('img[loading=lazy]').forEach(i => i.loading = 'eager')"
+        )
+        visit.page.wait_for_function("Array.from(document.images).every(i => i.complete)")
+        visit.page.wait_for_load_state("networkidle")
+        transfers = visit.transfers()
+        drawn = [t for t in transfers if "/_images/" in t.url and t.url.endswith(".svg")]
+        assert len(drawn) == figures > 0, f"{article.docname}: {len(drawn)} of {figures} figures"
+        gzipped = sum(t.gzip_bytes for t in transfers)
+        listing = "\n".join(f"{t.gzip_bytes:>8} {t.url}" for t in transfers)
+        assert gzipped <= READ_TO_THE_END, f"{article.docname}: {gzipped} bytes\n{listing}"
+        heaviest = max(heaviest, (gzipped, article.docname))
+        browse.close()
+    assert first_screen_figures < all_figures, "figures below the first screen loaded eagerly"
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "page-weight-figures.md").write_text(
+        f"Heaviest article read to the end, every figure loaded: {heaviest[1]}, "
+        f"{heaviest[0] / 1000:.1f} KB gzip; figures fetched on the first screen: "
+        f"{first_screen_figures} of {all_figures}\n",
+        encoding="utf-8",
+    )

@@ -18,6 +18,7 @@ from tests.browser.conftest import (
     Browse,
     Visit,
     screenshot,
+    screenshot_path,
 )
 from tests.conftest import ROOT, Build
 
@@ -240,3 +241,24 @@ def test_requests_to_other_hosts_are_caught(browse: Browse) -> None:
     # evaluate() waits for the fetch to be refused, so the guard has seen it.
     visit.page.evaluate("fetch('https://example.org/tracker.js').catch(() => null)")
     assert visit.blocked == ["https://example.org/tracker.js"]
+
+
+@pytest.mark.parametrize("theme", THEMES)
+def test_figures_are_drawn_for_the_theme_and_for_print(
+    browse: Browse, pages: dict, theme: str
+) -> None:
+    # Figures are black on transparent; the dark theme inverts them, print never does.
+    visit = browse.open(pages["article"], theme=theme)
+    figure = visit.page.locator("figure.handbook-figure").first
+    figure.scroll_into_view_if_needed()
+    image = figure.locator("img")
+    visit.page.wait_for_function(
+        "i => i.complete && i.naturalWidth > 0", arg=image.element_handle()
+    )
+    drawn = "i => getComputedStyle(i).filter"
+    assert ("invert" in image.evaluate(drawn)) == (theme == "dark"), image.evaluate(drawn)
+    box = image.bounding_box()
+    assert box is not None and box["width"] <= DESKTOP
+    figure.screenshot(path=str(screenshot_path(f"figure-{theme}")))
+    visit.page.emulate_media(media="print")
+    assert "invert" not in image.evaluate(drawn)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from examples.bug_investigation import (
@@ -12,8 +14,10 @@ from examples.bug_investigation import (
     is_one_minimal,
     make_batch,
     parse_fields,
+    shrink_traces,
     split,
 )
+from tests.figures import draw, lines
 
 
 def test_split_makes_near_equal_contiguous_chunks() -> None:
@@ -137,3 +141,46 @@ def test_regression_test_fails_on_v411_and_passes_on_the_fix() -> None:
 
 def test_fixed_parser_still_reads_escapes() -> None:
     assert parse_fields('a=1 path="C:\\\\b\\"x" z=q') == {"a": "1", "path": 'C:\\b"x', "z": "q"}
+
+
+def last_failing(trace: list[tuple[int, bool]]) -> list[int]:
+    left, current = [], trace[0][0]
+    for size, failed in trace:
+        current = size if failed else current
+        left.append(current)
+    return left
+
+
+def test_shrink_traces_record_every_test_of_the_demo() -> None:
+    traces = shrink_traces()
+    staged, direct = traces["lines, then characters"], traces["characters only"]
+    assert (len(staged), len(direct)) == (9 + 33, 187)
+    batch = make_batch()
+    for trace in (staged, direct):
+        assert trace[0] == (len(batch), True)
+        assert last_failing(trace)[-1] == len('h="\\')
+        failing = [size for size, failed in trace if failed]
+        # A failing candidate is always smaller than the input it came from, except
+        # where the character stage re-checks the one line the line stage kept.
+        assert all(b <= a for a, b in itertools.pairwise(failing))
+    # The line stage alone takes the batch to one 61-character line in 9 tests.
+    assert last_failing(staged)[8] == 61
+    # When the staged run is done, characters-only still has hundreds left,
+    # after most of its candidates passed (the figure's caption cites these).
+    assert last_failing(direct)[len(staged) - 1] == 291
+    assert last_failing(direct)[99] == 91
+    assert sum(not failed for _, failed in direct) == 157
+    assert (last_failing(staged).index(4) + 1, last_failing(direct).index(4) + 1) == (39, 183)
+
+
+def test_the_figure_plots_each_test_of_both_reductions() -> None:
+    figure = draw("debugging/figures/ddmin-narrowing.py")
+    for axes, trace in enumerate(shrink_traces().values()):
+        tests = range(1, len(trace) + 1)
+        drawn = lines(figure, axes=axes)
+        assert drawn["input left (last failing candidate)"] == list(
+            zip(tests, last_failing(trace), strict=True)
+        )
+        numbered = list(zip(tests, trace, strict=True))
+        assert drawn["candidate failed"] == [(t, s) for t, (s, f) in numbered if f]
+        assert drawn["candidate passed"] == [(t, s) for t, (s, f) in numbered if not f]

@@ -12,11 +12,14 @@ from examples.cascading_failures import (
     Policy,
     Scenario,
     attempts_at_bottom,
+    fanout_curve,
+    goodput_timelines,
     leaf_tail_budget,
     prob_any_slow,
     simulate,
     summarize,
 )
+from tests.figures import draw, lines
 
 
 def test_fan_out_of_100_hits_a_1_percent_tail_63_percent_of_the_time() -> None:
@@ -101,3 +104,48 @@ def test_input_validation() -> None:
     with pytest.raises(ValueError):
         leaf_tail_budget(0, 0.05)
     assert math.isclose(leaf_tail_budget(1, 0.05), 0.05)
+
+
+def test_fan_out_curve_rises_with_the_number_of_calls() -> None:
+    one_percent = dict(fanout_curve(0.01))
+    assert one_percent[100] == pytest.approx(0.634, abs=0.001)
+    assert one_percent[1000] > 0.9999
+    values = list(one_percent.values())
+    assert values == sorted(values)
+    # Ten times rarer slow calls allow ten times the fan-out for about the same tail.
+    assert dict(fanout_curve(0.001))[1000] == pytest.approx(one_percent[100], abs=0.005)
+    assert dict(fanout_curve(0.0001))[1000] == pytest.approx(0.095, abs=0.001)
+
+
+def test_the_fan_out_figure_plots_the_tested_curves() -> None:
+    figure = draw("resilience/figures/fanout-tail.py")
+    expected = {
+        f"each call slow {share} of the time": [(n, p * 100) for n, p in fanout_curve(p_slow)]
+        for p_slow, share in ((0.01, "1 %"), (0.001, "0.1 %"), (0.0001, "0.01 %"))
+    }
+    assert lines(figure) == expected
+    marker = figure.axes[0].get_lines()[-1].get_xydata()
+    assert marker.tolist() == [[100.0, pytest.approx(63.4, abs=0.05)]]
+
+
+def test_goodput_timelines_show_the_loop_outliving_the_spike() -> None:
+    timelines = goodput_timelines()
+    assert set(timelines) == {p.name for p in POLICIES}
+    naive = timelines["retries, no protection"]
+    # Goodput falls to zero while the spike still runs, and never comes back.
+    assert naive[34] == 60 and all(g == 0 for g in naive[35:])
+    # Without retries, or with a budget, it returns once the backlog drains ...
+    assert timelines["no retries"][59] == 0 and timelines["no retries"][64] >= 80
+    assert timelines["retry budget 10 %"][70] == 0 and timelines["retry budget 10 %"][77] >= 76
+    # ... and with the deadline check it never leaves capacity during the spike.
+    for name in ("budget + deadline check", "budget + deadline + shedding"):
+        assert min(timelines[name][20:40]) >= 98
+        assert all(g == 80 for g in timelines[name][120:])
+
+
+def test_the_goodput_figure_plots_the_tested_timelines() -> None:
+    figure = draw("resilience/figures/retry-storm-goodput.py")
+    assert lines(figure) == {
+        name: [(float(t), float(g)) for t, g in enumerate(goodput)]
+        for name, goodput in goodput_timelines().items()
+    }

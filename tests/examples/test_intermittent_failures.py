@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
 
 from examples.intermittent_failures import (
+    chance_all_pass,
+    clean_run_curves,
     measure,
     rank_suspects,
     rate_within,
@@ -16,6 +19,7 @@ from examples.intermittent_failures import (
     upper_bound_after_clean_runs,
     wilson_interval,
 )
+from tests.figures import draw, lines
 
 
 def test_same_seed_same_interleaving():
@@ -107,3 +111,39 @@ def test_confounded_suspect_vanishes_when_stratified():
         lo41, hi41 = wilson_interval(k41, n41)
         lo42, hi42 = wilson_interval(k42, n42)
         assert lo42 <= hi41 and lo41 <= hi42  # intervals overlap within each stratum
+
+
+def test_clean_runs_mislead_until_about_three_over_p():
+    curves = clean_run_curves()
+    assert set(curves) == {0.10, 0.05, 0.02}
+    # Ten clean runs are the usual outcome while a 2 % bug is still there.
+    assert chance_all_pass(0.02, 10) == pytest.approx(0.817, abs=5e-4)
+    for rate, points in curves.items():
+        chance = dict(points)
+        assert chance[0] == 1.0
+        assert all(a > b for (_, a), (_, b) in itertools.pairwise(points))
+        # The curve crosses 5 % exactly at runs_needed, which is close to 3 / p.
+        needed = runs_needed(rate)
+        assert chance[needed] <= 0.05 < chance[needed - 1]
+        assert abs(needed - 3 / rate) / (3 / rate) < 0.05
+    assert [runs_needed(r) for r in (0.10, 0.05, 0.02)] == [29, 59, 149]
+
+
+def test_the_figure_plots_the_clean_run_curves():
+    figure = draw("debugging/figures/clean-run-odds.py")
+    drawn = lines(figure)
+    expected = {
+        f"bug fails {100 * rate:.0f} % of runs": [(n, 100 * c) for n, c in points]
+        for rate, points in clean_run_curves().items()
+    }
+    assert {k: v for k, v in drawn.items() if k.startswith("bug fails")} == expected
+    markers = sorted(
+        (x, y)
+        for line in figure.axes[0].get_lines()
+        if line.get_label().startswith("_")
+        for x, y in line.get_xydata()
+    )
+    assert markers == sorted(
+        [(runs_needed(r), 100 * chance_all_pass(r, runs_needed(r))) for r in (0.1, 0.05, 0.02)]
+        + [(10, 100 * chance_all_pass(0.02, 10))]
+    )

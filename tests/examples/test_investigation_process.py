@@ -13,6 +13,7 @@ from examples.investigation_process import (
     Source,
     SyslogClock,
     TimestampError,
+    around_rollout,
     demo_sources,
     first,
     load,
@@ -23,6 +24,7 @@ from examples.investigation_process import (
     parse_iso8601,
     render,
 )
+from tests.figures import draw, lines
 
 MS = timedelta(milliseconds=1)
 
@@ -145,3 +147,40 @@ def test_render_marks_unproven_rows() -> None:
     assert db_line.startswith("~")
     rollout_line = next(line for line in lines if "rollout" in line)
     assert rollout_line.startswith(" ")
+
+
+def test_first_502_moves_past_the_rollout_once_clocks_are_corrected() -> None:
+    naive = {p.message: p for p in around_rollout(correct_clock=False)}
+    fixed = {p.message: p for p in around_rollout(correct_clock=True)}
+    first_502 = "502 count=37 upstream=app-7"
+    assert naive[first_502].offset_ms == -240
+    assert fixed[first_502].offset_ms == 2100
+    # The three req=7f3a lines that measure the offset are left out of the window.
+    assert not any("req=7f3a" in m for m in (*naive, *fixed))
+    # After correction the app lines carry the offset's +/-90 ms and the
+    # syslog line +/-750 ms; the db line, the app error and the first 502
+    # cannot be ordered by time, while the rollout and the resize can.
+    unproven = {m for m, p in fixed.items() if p.order_unproven}
+    assert unproven == {
+        "db1 postgres[311]: FATAL: sorry, too many clients already",
+        "ERROR checkout: could not acquire db connection",
+        first_502,
+    }
+    db = fixed["db1 postgres[311]: FATAL: sorry, too many clients already"]
+    assert db.half_width_ms == 750
+    assert round(fixed["rollout v412 started on app-7"].half_width_ms) == 90
+    assert round(db.offset_ms) == 1600
+
+
+def test_the_timeline_figure_plots_the_merged_events() -> None:
+    figure = draw("debugging/figures/incident-timeline-clocks.py")
+    rows = {"lb": 2.0, "app": 1.0, "db": 0.0}
+    for axes, correct in enumerate((False, True)):
+        points = around_rollout(correct_clock=correct)
+        assert lines(figure, axes=axes) == {
+            label: [(p.offset_ms, rows[p.source]) for p in points if p.order_unproven is unproven]
+            for label, unproven in (("order provable", False), ("order not provable", True))
+        }
+        (bars,) = figure.axes[axes].collections
+        drawn = [((a[0] + b[0]) / 2, (b[0] - a[0]) / 2, a[1]) for a, b in bars.get_segments()]
+        assert drawn == [(p.offset_ms, p.half_width_ms, rows[p.source]) for p in points]

@@ -16,7 +16,9 @@ from examples.reading_traces import (
     find_root,
     queue_waits,
     untraced_gaps,
+    waterfall,
 )
+from tests.figures import draw
 
 
 def request_spans() -> list[Span]:
@@ -112,3 +114,40 @@ def test_two_roots_are_rejected():
 
 def test_linked_consumer_reports_queue_wait():
     assert queue_waits(checkout_trace()) == {"j1": 4000}
+
+
+def test_waterfall_puts_every_span_under_its_parent():
+    fixed, _ = fixed_path()
+    rows = waterfall(fixed)
+    assert sorted(span.span_id for span, _ in rows) == sorted(s.span_id for s in fixed)
+    position = {span.span_id: i for i, (span, _) in enumerate(rows)}
+    depth = {span.span_id: d for span, d in rows}
+    for span, d in rows:
+        if span.parent_id is not None:
+            assert position[span.parent_id] < position[span.span_id]
+            assert depth[span.parent_id] == d - 1
+    assert [span.span_id for span, _ in rows][:4] == ["a1", "a2", "a3", "r1"]
+
+
+def test_the_waterfall_figure_draws_the_spans_and_highlights_the_path():
+    figure = draw("debugging/figures/trace-critical-path.py")
+    fixed, path = fixed_path()
+    rows = waterfall(fixed)
+    row_of = {span.span_id: i for i, (span, _) in enumerate(rows)}
+    bars = {c.get_label(): c for c in figure.axes[0].containers}
+
+    def drawn(label: str) -> list[tuple[float, float, float]]:
+        return sorted(
+            (round(p.get_y() + p.get_height() / 2), p.get_x(), p.get_x() + p.get_width())
+            for p in bars[label].patches
+        )
+
+    assert drawn("span") == sorted((row_of[s.span_id], s.start, s.end) for s, _ in rows)
+    highlighted = drawn("latency critical path") + drawn("untraced gap on the path")
+    assert sorted(highlighted) == sorted((row_of[g.span_id], g.start, g.end) for g in path)
+    gaps = untraced_gaps(path)
+    assert drawn("untraced gap on the path") == sorted(
+        (row_of[g.span_id], g.start, g.end) for g, _ in gaps
+    )
+    # The longest child span is drawn but owns none of the highlighted time.
+    assert all(row != row_of["a3"] for row, _, _ in highlighted)

@@ -13,11 +13,14 @@ from examples.slow_dependencies import (
     Scenario,
     attempts_at_bottom,
     busy_workers,
+    busy_workers_at,
     full_jitter_backoff,
+    incident_timelines,
     retry_load,
     simulate,
     timeout_for_call,
 )
+from tests.figures import draw, lines
 
 INCIDENT = (20.0, 40.0)
 
@@ -134,3 +137,42 @@ def test_simulation_is_deterministic() -> None:
     a = simulate(Scenario(duration_s=10.0, incident_start_s=2.0, incident_end_s=6.0), GuardConfig())
     b = simulate(Scenario(duration_s=10.0, incident_start_s=2.0, incident_end_s=6.0), GuardConfig())
     assert [o.finish for o in a.outcomes] == [o.finish for o in b.outcomes]
+
+
+def test_busy_workers_are_the_requests_inside_capped_at_the_pool(runs: dict) -> None:
+    report = runs["slow_unguarded"]
+    times = [10.0, 30.0]
+    inside = [sum(o.arrival <= t < o.finish for o in report.outcomes) for t in times]
+    assert busy_workers_at(report, times, 40) == [min(n, 40) for n in inside]
+    assert inside[1] > 1000  # the rest of them wait in the pool's queue
+
+
+def test_timeline_slow_dependency_fills_the_pool_and_the_guard_contains_it() -> None:
+    timelines = incident_timelines()
+    slow = timelines["slow dependency, unguarded"]
+    full = [t for t, busy in slow.busy_workers if busy == 40]
+    # The pool is full half a second into the incident and stays full past its end ...
+    assert min(full) == 20.5
+    assert all(busy == 40 for t, busy in slow.busy_workers if 20.5 <= t <= 43.25)
+    assert max(full) == 43.25
+    # ... while checkouts, which never call the dependency, time out.
+    on_time = dict(slow.checkout_on_time)
+    assert on_time[20.5] == pytest.approx(0.42, abs=0.01)
+    assert all(on_time[s + 0.5] == 0.0 for s in range(21, 42))
+    assert on_time[42.5] == pytest.approx(0.67, abs=0.01)
+    assert all(on_time[s + 0.5] == 1.0 for s in range(43, 60))
+    # A dead dependency and a guarded slow one leave the pool mostly idle.
+    for name in ("dead dependency, unguarded", "slow dependency, guarded"):
+        assert max(busy for _, busy in timelines[name].busy_workers) < 10
+        assert all(share == 1.0 for _, share in timelines[name].checkout_on_time)
+
+
+def test_the_figure_plots_the_tested_timelines() -> None:
+    figure = draw("resilience/figures/slow-dependency-pool.py")
+    timelines = incident_timelines()
+    assert lines(figure, axes=0) == {
+        name: [(t, float(b)) for t, b in tl.busy_workers] for name, tl in timelines.items()
+    }
+    assert lines(figure, axes=1) == {
+        name: [(t, s * 100) for t, s in tl.checkout_on_time] for name, tl in timelines.items()
+    }

@@ -10,6 +10,7 @@ from examples.workload_affinity import (
     STRATEGIES,
     BoundedRendezvousRouter,
     LRUCache,
+    join_movement,
     modulo_owner,
     moved_fraction,
     owner,
@@ -18,6 +19,7 @@ from examples.workload_affinity import (
     zipf_keys,
     zipf_share,
 )
+from tests.figures import draw, lines
 
 WORKERS = [f"w{i}" for i in range(10)]
 KEYS = [f"key-{i}" for i in range(5000)]
@@ -107,3 +109,26 @@ def test_everything_is_deterministic() -> None:
     assert preference("k", WORKERS) == preference("k", list(reversed(WORKERS)))
     with pytest.raises(ValueError):
         run("round-robin", ["k"], WORKERS)
+
+
+def test_join_movement_follows_one_in_n_plus_one_against_n_in_n_plus_one() -> None:
+    rows = join_movement()
+    assert [n for n, _, _ in rows] == list(range(2, 21))
+    for n, rendezvous, modulo in rows:
+        assert rendezvous == pytest.approx(1 / (n + 1), abs=0.012)
+        assert modulo == pytest.approx(n / (n + 1), abs=0.012)
+    at = {n: (r, m) for n, r, m in rows}
+    assert at[10] == (pytest.approx(0.0958), pytest.approx(0.9126))
+    assert at[2] == (pytest.approx(0.3364), pytest.approx(0.6676))
+    assert at[20] == (pytest.approx(0.045), pytest.approx(0.9574))
+
+
+def test_the_figure_plots_the_tested_movement() -> None:
+    figure = draw("resilience/figures/rendezvous-vs-modulo.py")
+    rows = join_movement()
+    plotted = lines(figure)
+    assert plotted["rendezvous"] == [(n, r * 100) for n, r, _ in rows]
+    assert plotted["hash mod N"] == [(n, m * 100) for n, _, m in rows]
+    assert plotted["expected: n/(n+1), 1/(n+1)"] == [
+        (n, pytest.approx(100 * n / (n + 1))) for n, _, _ in rows
+    ]
