@@ -10,6 +10,7 @@ handlers:
 - :mod:`handbook.reader`: reading time, review and owner, related articles,
   "last updated" from git, and link-preview metadata.
 - :mod:`handbook.accessibility`: fixes to Sphinx's HTML that axe-core asks for.
+- :mod:`handbook.checklists`: the ``{review-checklists}`` page built from every article's checklist.
 - :mod:`handbook.figures`: diagrams and plots drawn from source, cached by content.
 - :mod:`handbook.cards`: the ``{article-cards}`` directive on topic pages.
 - :mod:`handbook.vocabulary`: the ``{tag-vocabulary}`` directive.
@@ -36,6 +37,7 @@ from handbook import (
     accessibility,
     articles,
     cards,
+    checklists,
     feeds,
     figures,
     incremental,
@@ -62,6 +64,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     accessibility.setup(app)
     cards.setup(app)
     figures.setup(app)
+    checklists.setup(app)
     vocabulary.setup(app)
     ablog_furo.setup(app)
     navigation.setup(app)
