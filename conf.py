@@ -55,7 +55,7 @@ nitpicky = True  # every unresolved reference is reported (and fails the build u
 # report each one a second time, without those: its own warn-missing-reference
 # handler always runs, because Sphinx calls every handler of that event before
 # looking at their results (sphinx/events.py, emit_firstresult).
-suppress_warnings = ["ref.ref"]
+suppress_warnings = ["ref.ref", "ref.numref"]
 # "Last updated" comes from git (handbook/reader.py). In a shallow clone, a page
 # whose last change is older than the clone gets no date instead of failing.
 suppress_warnings += ["git.too_shallow"]

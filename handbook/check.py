@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 
 from handbook.frontmatter import (
+    article_body_problems,
+    duplicate_title_problems,
     front_matter_problems,
     load_tags,
     read_article,
@@ -31,6 +33,12 @@ def main(argv: list[str]) -> int:
     tags = load_tags(docs / "tags.yaml")
     basenames = {p.stem for p in docs.rglob("*.md")}
     today = dt.datetime.now(dt.UTC).date()
+    titles = {}  # every article's title, to find two with the same one
+    for path in sorted(docs.glob("*/*.md")):
+        facts = scan_source(path.read_text(encoding="utf-8"))
+        if facts.titles:
+            titles[path.relative_to(docs).with_suffix("").as_posix()] = facts.titles[0]
+    same_titles = duplicate_title_problems(titles)
     failed = 0
     for name in argv:
         path = Path(name).resolve()
@@ -40,9 +48,11 @@ def main(argv: list[str]) -> int:
             continue  # not a page of the handbook
         text = path.read_text(encoding="utf-8")
         article = read_article(docname, text)
-        problems = source_problems(scan_source(text), basenames, article is not None)
+        facts = scan_source(text)
+        problems = source_problems(facts, basenames, article is not None)
         if article is not None:
             problems += front_matter_problems(article, handbook_topics, tags, today)
+            problems += article_body_problems(facts, docname) + same_titles.get(docname, [])
         for line, message in sorted(problems):
             print(f"{name}:{line}: {message}")
             failed += 1

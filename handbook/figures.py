@@ -355,6 +355,8 @@ def render_plot(source: Path) -> Any:
 
 def _failure_line(error: BaseException, source: Path) -> int | None:
     """The line of ``source`` closest to where ``error`` was raised."""
+    if isinstance(error, SyntaxError) and error.filename and Path(error.filename) == source:
+        return error.lineno
     frames = traceback.extract_tb(error.__traceback__)
     lines = [frame.lineno for frame in frames if Path(frame.filename) == source]
     return lines[-1] if lines else None

@@ -38,6 +38,8 @@ _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)---[ \t]*(?:\n|\Z)", re.S)
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _LABEL = re.compile(r"^\(([^()\s]+)\)=\s*$")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,}|:{3,})\s*(\S*)")
+_TITLE = re.compile(r"^# (.+)$")
+_YAML_LINE = re.compile(r"^([A-Za-z_][\w-]*:|[ \t]+\S|- )")  # a key, a continuation, an item
 
 # libyaml's loader when PyYAML has it: the same result, several times faster.
 _LOADER = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
@@ -53,6 +55,7 @@ class Article:
     fields: dict[str, Any] = field(default_factory=dict)
     lines: dict[str, int] = field(default_factory=dict)
     yaml_error_line: int | None = None
+    unclosed_at: int | None = None  # last line of front matter whose closing '---' is missing
 
     @property
     def slug(self) -> str:
@@ -77,6 +80,8 @@ class SourceFacts:
     labels: list[tuple[int, str]] = field(default_factory=list)
     post_directives: list[int] = field(default_factory=list)
     unclosed_fence: int | None = None
+    titles: list[tuple[int, str]] = field(default_factory=list)  # '# ' headings outside code
+    unclosed_front_matter: int | None = None  # the last line of a block that never closes
 
 
 def topic_of(docname: str) -> str | None:
@@ -118,7 +123,7 @@ def read_article(docname: str, text: str) -> Article | None:
     if topic is None:
         return None
     fields, lines, error_line = parse_front_matter(text)
-    return Article(docname, topic, fields, lines, error_line)
+    return Article(docname, topic, fields, lines, error_line, unclosed_front_matter(text))
 
 
 def scan_source(text: str) -> SourceFacts:
@@ -130,6 +135,8 @@ def scan_source(text: str) -> SourceFacts:
     """
     facts = SourceFacts()
     stack: list[tuple[str, int, int, bool]] = []  # (character, length, line, is_directive)
+    closed = _FRONT_MATTER.match(text)
+    front_matter_end = text.count("\n", 0, closed.end()) if closed else 0
     for number, line in enumerate(text.splitlines(), start=1):
         top = stack[-1] if stack else None
         in_code = top is not None and not top[3]
@@ -146,15 +153,40 @@ def scan_source(text: str) -> SourceFacts:
         label = None if in_code else _LABEL.match(line)
         if label:
             facts.labels.append((number, label.group(1)))
+        title = _TITLE.match(line) if not stack and number > front_matter_end else None
+        if title:
+            facts.titles.append((number, title.group(1).strip()))
     if stack:
         facts.unclosed_fence = stack[0][2]
+    facts.unclosed_front_matter = unclosed_front_matter(text)
     return facts
+
+
+def unclosed_front_matter(text: str) -> int | None:
+    """The last line of a front-matter block whose closing ``---`` is missing, else None."""
+    lines = text.splitlines()
+    if not lines or lines[0].strip() != "---" or _FRONT_MATTER.match(text):
+        return None
+    last = 1
+    for number, line in enumerate(lines[1:], start=2):
+        if not _YAML_LINE.match(line):
+            break
+        last = number
+    return last
 
 
 def front_matter_problems(
     article: Article, topics: dict[str, str], tags: Iterable[str], today: dt.date
 ) -> list[Problem]:
     """Every mistake in one article's front matter, with its line and the fix."""
+    if article.unclosed_at is not None:
+        return [
+            (
+                article.unclosed_at,
+                "the front matter's closing '---' line is missing; add a line with "
+                "'---' right after this one, before the article's label and title",
+            )
+        ]
     if article.yaml_error_line is not None:
         return [
             (
@@ -212,6 +244,17 @@ def front_matter_problems(
         found.append((article.line(key), f"{key} must be one name, not a list"))
     found += _description_problems(article)
     return found
+
+
+def is_valid_date(value: str) -> bool:
+    """Whether ``value`` is a real date written YYYY-MM-DD."""
+    if not _ISO_DATE.fullmatch(value):
+        return False
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _date_problems(article: Article, key: str, today: dt.date, allow_future: bool) -> list[Problem]:
@@ -319,6 +362,65 @@ def _description_problems(article: Article) -> list[Problem]:
             )
         ]
     return []
+
+
+def article_body_problems(facts: SourceFacts, docname: str) -> list[Problem]:
+    """An article's title and label: one '#' title, right below the label '(topic-slug)='.
+
+    Other articles link to an article by that label, and a label copied from
+    another article would make links to either one ambiguous.
+    """
+    expected = docname.replace("/", "-")
+    if not facts.titles:
+        return [(1, f"the article has no '# ' title; add one, with '({expected})=' above it")]
+    found: list[Problem] = [
+        (line, "an article has one '#' title; make this heading '##', a section of the article")
+        for line, _ in facts.titles[1:]
+    ]
+    title_line = facts.titles[0][0]
+    label = next((name for line, name in facts.labels if line == title_line - 1), None)
+    if label is None:
+        found.append(
+            (
+                title_line,
+                f"add the label line '({expected})=' right above the title; other "
+                "articles link to this one by it",
+            )
+        )
+    elif label != expected:
+        found.append(
+            (
+                title_line - 1,
+                f"this article's label must be '({expected})=', its topic and file name; "
+                f"'{label}' belongs to another page, so links to either would be ambiguous",
+            )
+        )
+    return found
+
+
+def duplicate_title_problems(titles: dict[str, tuple[int, str]]) -> dict[str, list[Problem]]:
+    """Articles with the same title, which readers could not tell apart in any list.
+
+    ``titles`` maps each article's docname to the line and text of its title.
+    Every article of a group is reported, naming the others: the build cannot
+    tell which of them was edited last.
+    """
+    groups: dict[str, list[str]] = {}
+    for docname, (_line, title) in sorted(titles.items()):
+        groups.setdefault(title.casefold(), []).append(docname)
+    found: dict[str, list[Problem]] = {}
+    for docnames in groups.values():
+        for docname in docnames if len(docnames) > 1 else []:
+            others = ", ".join(f"{name}.md" for name in docnames if name != docname)
+            line, title = titles[docname]
+            found[docname] = [
+                (
+                    line,
+                    f"{others} has the same title, '{title}'; readers would see two "
+                    "identical entries in lists, feeds and search: change one of the titles",
+                )
+            ]
+    return found
 
 
 def source_problems(facts: SourceFacts, basenames: set[str], is_article: bool) -> list[Problem]:

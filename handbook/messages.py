@@ -46,7 +46,58 @@ HINTS = [
         re.compile(r"document isn't included in any toctree"),
         "add the page to the toctree at the end of its topic page, docs/<topic>.md",
     ),
+    (
+        re.compile(r"Malformed YAML"),
+        "the front matter is not valid YAML: indent with spaces, never tabs, and quote "
+        "a value that contains ': ' or starts with a bracket",
+    ),
+    (
+        re.compile(r"toctree contains reference to nonexisting document"),
+        "a toctree entry is a page's path under docs/ without '.md', for example "
+        "'resilience/slow-dependencies'; fix the spelling or remove the line",
+    ),
+    (
+        re.compile(r"duplicated entry found in toctree"),
+        "remove the repeated line, so the page appears once in the navigation",
+    ),
+    (
+        re.compile(r"duplicate term description of"),
+        "a glossary term is defined once; merge the two definitions into one entry",
+    ),
+    (
+        re.compile(r"duplicate label"),
+        "labels are unique across the handbook (a figure's :name: is a label too); "
+        "rename the one you added",
+    ),
+    (
+        re.compile(r"Unknown interpreted text role"),
+        "check the role's name: the handbook uses {ref}, {term}, {numref} and {doc}",
+    ),
+    (
+        re.compile(r"Non-consecutive header level increase"),
+        "use the next level down: a section is '##' and a subsection '###'",
+    ),
+    (
+        re.compile(r"'myst' cross-reference target not found"),
+        "link an article by its label, {ref}`link text <topic-slug>`, not by a file path",
+    ),
+    (
+        re.compile(r"Object named '[^']*' not found in include file"),
+        "check the :pyobject: name against the functions and classes of that file",
+    ),
+    (
+        re.compile(r"image file not readable"),
+        "figures are drawn from source with {graphviz} or {plot} (contributor "
+        "guide, Figures); a path is relative to the article",
+    ),
 ]
+# Python reprs that some messages show instead of a path: _StrPath('/x/y.py') -> /x/y.py
+_REPR_PATH = re.compile(r"_StrPath\('([^']*)'\)")
+# Warnings about one toctree entry, which Sphinx places at the toctree's first line.
+_TOCTREE_ENTRY = re.compile(
+    r"(?:reference to nonexisting document|duplicated entry found in toctree:) "
+    r"'?([^';]+?)'?(?:;|$)"
+)
 
 
 def closest(word: str, candidates: list[str]) -> str:
@@ -78,6 +129,12 @@ def report_missing_reference(app: Sphinx, domain: Domain, node: nodes.Element) -
             "by their label '<topic>-<slug>', and a section by a '(label)=' line "
             "above its heading"
         )
+    elif kind == "numref":
+        names = [label for label in domain.labels if label.startswith("fig-")]
+        message = (
+            f"no figure named '{target}'; {closest(target, names)}a figure is referred to "
+            "by the :name: of its {graphviz} or {plot} directive"
+        )
     elif kind == "doc":
         message = (
             f"no page '{target}'; {closest(target, sorted(app.env.found_docs))}link "
@@ -101,13 +158,34 @@ def exact_line(app: Sphinx, node: nodes.Element, target: str) -> int:
     return start
 
 
+def entry_line(location: Any, entry: str) -> str | None:
+    """``path:line`` of the toctree line naming ``entry``, for a warning about it.
+
+    Sphinx reports a bad toctree entry at the toctree's opening line (its
+    location is the toctree node); the contributor needs the entry's own line.
+    """
+    source, start = getattr(location, "source", None), getattr(location, "line", None)
+    if not source or not start:
+        return None
+    path = Path(source)
+    lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+    for number in range(start, len(lines) + 1):
+        if lines[number - 1].strip() == entry:
+            return f"{path}:{number}"
+    return None
+
+
 class HintFilter(std_logging.Filter):
-    """Append a hint to warnings that match :data:`HINTS`."""
+    """Append a hint to warnings that match :data:`HINTS`, and point at the right line."""
 
     def filter(self, record: std_logging.LogRecord) -> bool:
         """Rewrite the message in place; never drops a record."""
         if record.levelno >= std_logging.WARNING:
-            message = record.getMessage()
+            message = _REPR_PATH.sub(r"\1", record.getMessage())
+            record.msg, record.args = message, ()
+            entry = _TOCTREE_ENTRY.search(message)
+            if entry and (where := entry_line(getattr(record, "location", None), entry[1])):
+                record.location = where
             for pattern, hint in HINTS:
                 if pattern.search(message) and hint not in message:
                     record.msg, record.args = f"{message}; {hint}", ()

@@ -248,3 +248,158 @@ def test_two_articles_with_one_slug_fail_the_build(tmp_path: Path) -> None:
 def test_the_reference_article_exists() -> None:
     # The matrix above edits this article; if it moves, the matrix must follow.
     assert (ROOT / ARTICLE).is_file()
+
+
+# -- Mistakes that reach Sphinx, MyST or ABlog, checked together in one build --------
+# `-W --keep-going` reports every warning of a build, so one build checks all of
+# these; each is made in a file of its own so that none hides another.
+
+
+@dataclass
+class Reported:
+    """A mistake in one file, and where and how the build must report it."""
+
+    file: str
+    change: Callable[[str], str]
+    marker: str  # the reported line is the first line containing this, in the changed file
+    advice: str  # words the message must contain
+    before: str = ""  # if set, the line is the last line above the marker that starts with this
+
+
+def remove(old: str) -> Callable[[str], str]:
+    return replace(old, "")
+
+
+def before_first_section(snippet: str) -> Callable[[str], str]:
+    return replace("\n## ", f"\n{snippet}\n\n## ")
+
+
+BATCH = {
+    "date with a time and a time zone (ABlog crashed on it)": Reported(
+        "docs/architecture/request-context-in-jobs.md",
+        replace("date: 2025-07-17", "date: 2025-07-17T10:00:00+02:00"),
+        "date: 2025-07-17T10",
+        "write it as YYYY-MM-DD",
+    ),
+    "front matter without its closing line (was: 'no front matter')": Reported(
+        "docs/debugging/bug-investigation.md",
+        replace("owner: Handbook editors\n---\n", "owner: Handbook editors\n"),
+        "owner: Handbook editors",
+        "closing '---' line is missing",
+    ),
+    "a new article reusing another's label (was blamed on the other)": Reported(
+        "docs/resilience/twin.md",
+        lambda text: text,  # written by make_twins
+        "(resilience-workload-affinity)=",
+        "label must be '(resilience-twin)='",
+    ),
+    "two articles with one title (passed silently)": Reported(
+        "docs/resilience/twin.md",
+        lambda text: text,
+        "# Error handling for the people who operate the system",
+        "debugging/error-handling.md has the same title",
+    ),
+    "the other article with that title": Reported(
+        "docs/debugging/error-handling.md",
+        lambda text: text,
+        "# Error handling for the people who operate the system",
+        "resilience/twin.md has the same title",
+    ),
+    "a second '#' title in an article (passed silently)": Reported(
+        "docs/debugging/intermittent-failures.md",
+        before_first_section("# Another title"),
+        "# Another title",
+        "make this heading '##'",
+    ),
+    "an article without its label (reported only at the links)": Reported(
+        "docs/debugging/investigation-process.md",
+        remove("(debugging-investigation-process)=\n"),
+        "# Investigation as an explicit process",
+        "add the label line '(debugging-investigation-process)='",
+    ),
+    "a reference to a figure that does not exist": Reported(
+        "docs/resilience/cascading-failures.md",
+        before_first_section("As {numref}`fig-fanout-tails` shows."),
+        "fig-fanout-tails",
+        "did you mean 'fig-fanout-tail'?",
+    ),
+    "a toctree entry for a page that does not exist": Reported(
+        "docs/architecture.md",
+        replace(
+            "architecture/request-context-in-jobs\n",
+            "architecture/request-context-in-jobs\narchitecture/no-such-article\n",
+        ),
+        "architecture/no-such-article",
+        "fix the spelling or remove the line",
+    ),
+    "a page listed twice in a toctree": Reported(
+        "docs/debugging.md",
+        replace("debugging/bug-investigation\n", "debugging/bug-investigation\n" * 2),
+        "debugging/bug-investigation",
+        "remove the repeated line",
+    ),
+    "an included function that does not exist (showed a Python repr)": Reported(
+        "docs/debugging/reading-traces.md",
+        replace(":pyobject: critical_path", ":pyobject: critical_paths"),
+        ":pyobject: critical_paths",
+        "check the :pyobject: name",
+        before="```{literalinclude}",
+    ),
+    "a plot file with a syntax error (was reported at line 1)": Reported(
+        "docs/resilience/figures/queue-goodput.py",
+        replace("def draw(figure: Figure) -> None:", "def draw(figure: Figure) -> None"),
+        "def draw(figure: Figure) -> None",
+        "python3 -m handbook.figures",
+    ),
+    "a misspelled role": Reported(
+        "docs/resilience/slow-dependencies.md",
+        before_first_section("A {trem}`bulkhead` limits concurrency."),
+        "{trem}`bulkhead`",
+        "check the role's name",
+    ),
+    "a heading that skips levels": Reported(
+        "docs/resilience/workload-affinity.md",
+        replace("\n## What locality buys", "\n#### What locality buys"),
+        "#### What locality buys",
+        "a section is '##'",
+    ),
+}
+
+
+def make_twins(project: Path) -> None:
+    """A new article that copies another's label, and takes a third one's title."""
+    source = (project / "docs/resilience/workload-affinity.md").read_text(encoding="utf-8")
+    twin = source.replace(
+        "# Workload affinity: placing work where it belongs",
+        "# Error handling for the people who operate the system",
+    ).replace(":name: fig-", ":name: fig-twin-")
+    (project / "docs/resilience/twin.md").write_text(twin, encoding="utf-8")
+    topic_page = project / "docs/resilience.md"
+    topic_page.write_text(
+        topic_page.read_text().replace(
+            "resilience/workload-affinity\n", "resilience/workload-affinity\nresilience/twin\n"
+        )
+    )
+
+
+def test_mistakes_sphinx_myst_and_ablog_meet_get_file_line_and_fix(tmp_path: Path) -> None:
+    project = copy_project(tmp_path / "project")
+    make_twins(project)
+    for mistake in BATCH.values():
+        target = project / mistake.file
+        target.write_text(mistake.change(target.read_text(encoding="utf-8")), encoding="utf-8")
+    before = digest(project)
+
+    build = build_html(project, tmp_path / "out")
+
+    assert build.returncode == 1, build.log[-3000:]  # warnings, not a crash (exit code 2)
+    assert "Traceback" not in build.log and "_StrPath" not in build.log, build.log[-3000:]
+    for name, mistake in BATCH.items():
+        lines = (project / mistake.file).read_text(encoding="utf-8").splitlines()
+        line = next(n for n, text in enumerate(lines, 1) if mistake.marker in text)
+        if mistake.before:
+            line = max(n for n in range(1, line) if lines[n - 1].startswith(mistake.before))
+        location = f"{project / mistake.file}:{line}:"
+        messages = [m for m in build.log.splitlines() if location in m]
+        assert any(mistake.advice in m for m in messages), (name, location, messages)
+    assert digest(project) == before, "the build changed a source file"
