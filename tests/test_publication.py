@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from xml.etree import ElementTree
 
 from ablog.blog import slugify
 from docutils import nodes
 
+from handbook.checklists import checklist, link_text
 from tests.conftest import ROOT, Article, Build, build_html
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -73,10 +75,10 @@ def test_full_text_feeds_carry_each_article_when_switched_on(
     for article in articles:
         link = f"{article.docname}.html"
         body = next(value for key, value in contents.items() if key.endswith(link))
-        checklist = article.path.read_text(encoding="utf-8").split("## Checklist", 1)[1]
-        first_item = checklist.split("\n- ", 1)[1].split("\n", 1)[0]
-        words = " ".join(first_item.split()[:4]).replace("`", "")
-        assert words in " ".join(body.split()), f"{article.docname}: no full text in the feed"
+        _heading, items = checklist(article.path.read_text(encoding="utf-8"))
+        words = " ".join(re.sub(r"[`*]", "", link_text(items[0])).split()[:4])
+        text = " ".join(body.split()).replace("\u2019", "'")
+        assert words in text, f"{article.docname}: no full text in the feed"
 
 
 def test_summary_feeds_keep_no_copy_of_the_pages(html: Build) -> None:
