@@ -24,6 +24,8 @@ def prose_words(article: Article) -> int:
     """Words of prose: front matter, fenced blocks and directives excluded."""
     text = article.path.read_text(encoding="utf-8").split("\n---", 1)[1]
     text = re.sub(r"(?ms)^(`{3,}|:{3,}).*?^\1\s*$", "", text)
+    # A role's explicit target, {term}`text <Target>`, is not read: count the text only.
+    text = re.sub(r"(\{[a-z:]+\}`[^`<]*?)\s*<[^`>]+>`", r"\1`", text)
     return len(re.findall(r"[A-Za-z][A-Za-z'-]*", text))
 
 
