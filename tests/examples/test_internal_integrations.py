@@ -37,6 +37,7 @@ from examples.internal_integrations import (
 from tests.figures import draw, lines
 
 OLD, NEW = "customer_ref", "customer_id"
+WITH_CONTRACTS = {c.name for c in CONSUMERS if c.publishes_contract}
 
 
 def failing(schema, consumers=CONSUMERS) -> set[str]:
@@ -67,8 +68,8 @@ def test_backward_accepts_the_rename_that_breaks_every_reader() -> None:
     assert check("BACKWARD_TRANSITIVE", new, history) == []
     # ... while FORWARD sees the removed field that old readers require ...
     assert any("customer_ref is required" in p for p in check("FORWARD", new, history))
-    # ... and every consumer's contract fails against what the producer would write.
-    assert failing(new) == {c.name for c in CONSUMERS}
+    # ... and every published contract fails against what the producer would write.
+    assert failing(new) == WITH_CONTRACTS == {"billing", "fulfillment", "analytics"}
 
 
 def test_a_new_enum_value_breaks_old_readers_unless_they_map_unknowns() -> None:
@@ -100,7 +101,7 @@ def test_type_change_fails_both_directions_and_none_checks_nothing() -> None:
     history, new = proposal("total_cents: int -> string")
     assert check("BACKWARD", new, history) != [] and check("FORWARD", new, history) != []
     assert check("NONE", new, history) == []
-    assert failing(new) == {"billing", "analytics", "finance-close"}
+    assert failing(new) == {"billing", "analytics"}
 
 
 # -- Consumer contracts --------------------------------------------------------
@@ -108,7 +109,7 @@ def test_type_change_fails_both_directions_and_none_checks_nothing() -> None:
 
 def test_removing_a_field_fails_exactly_the_contracts_that_read_it() -> None:
     assert failing(evolve(V2, drop=("placed_at",))) == {"fulfillment"}
-    assert failing(evolve(V2, drop=("currency",))) == {"billing", "finance-close"}
+    assert failing(evolve(V2, drop=("currency",))) == {"billing"}
     # An optional field in a contract may disappear: analytics reads coupon_code with a default.
     assert failing(V1) == set()
 
@@ -122,7 +123,33 @@ def test_expand_migrate_contract_passes_at_every_step(step) -> None:
 
 
 def test_contracting_before_consumers_migrate_fails_their_contracts() -> None:
-    assert failing(V4, CONSUMERS) == {c.name for c in CONSUMERS}
+    assert failing(V4, CONSUMERS) == WITH_CONTRACTS
+
+
+def test_provider_ci_cannot_protect_a_consumer_without_a_contract() -> None:
+    finance = next(c for c in CONSUMERS if c.name == "finance-close")
+    assert not finance.publishes_contract
+    # Three consumers migrated, finance-close did not: provider CI passes the contract step ...
+    consumers = (*(c.migrated() for c in CONSUMERS if c is not finance), finance)
+    assert "finance-close" not in verify_provider(V4, consumers)
+    assert failing(V4, consumers) == set()
+    # ... and finance-close fails on the first v4 event it reads.
+    with pytest.raises(KeyError):
+        finance.handle(json.loads(publish(SAMPLE, V4, "e"))["data"])
+
+
+def test_forward_and_full_subjects_need_the_old_name_optional_before_dropping_it() -> None:
+    history, v4 = proposal("v4 contract: drop customer_ref")
+    assert check("FORWARD", v4, history) and check("FULL", v4, history)
+    history, v4 = proposal("drop customer_ref (v3 default)")
+    for mode in ("BACKWARD", "BACKWARD_TRANSITIVE", "FORWARD", "FULL"):
+        assert check(mode, v4, history) == [], mode
+    # v1 and v2 required customer_ref, so the transitive forward modes never allow the drop.
+    for mode in ("FORWARD_TRANSITIVE", "FULL_TRANSITIVE"):
+        assert {p.split(":")[0] for p in check(mode, v4, history)} == {
+            "v1 reading v4",
+            "v2 reading v4",
+        }, mode
 
 
 @pytest.mark.parametrize("consumer", [*CONSUMERS, *(c.migrated() for c in CONSUMERS)])
@@ -144,17 +171,19 @@ def test_a_tolerant_reader_routes_an_unknown_enum_value_instead_of_failing() -> 
 # -- Replaying old events ------------------------------------------------------
 
 
-def test_new_code_replays_old_events_only_through_the_upcaster() -> None:
-    old_event = json.loads(publish(SAMPLE, V1, "evt_old"))
+@pytest.mark.parametrize("old", [V1, V2], ids=["v1", "v2"])
+def test_new_code_replays_old_events_only_through_the_upcaster(old) -> None:
+    old_event = json.loads(publish(SAMPLE, old, "evt_old"))
     with pytest.raises(KeyError):
         Billing("customer_id").handle(old_event["data"])
     assert Billing("customer_id").handle(upcast(old_event))[1] == SAMPLE.customer
 
 
-def test_schema_resolution_reads_old_events_but_loses_the_customer() -> None:
+@pytest.mark.parametrize("old", [V1, V2], ids=["v1", "v2"])
+def test_schema_resolution_reads_old_events_but_loses_the_customer(old) -> None:
     assert check("BACKWARD_TRANSITIVE", V4, [V1, V2, V3]) == []
-    data = json.loads(publish(SAMPLE, V1, "evt_old"))["data"]
-    assert resolve(V4, V1, data)["customer_id"] == ""
+    data = json.loads(publish(SAMPLE, old, "evt_old"))["data"]
+    assert resolve(V4, old, data)["customer_id"] == ""
 
 
 # -- Usage telemetry and the contract gate -------------------------------------
