@@ -26,6 +26,7 @@ from handbook.frontmatter import (
     Article,
     SourceFacts,
     article_body_problems,
+    article_label,
     duplicate_slug_problems,
     duplicate_title_problems,
     front_matter_problems,
@@ -106,12 +107,17 @@ def check_everything(app: Sphinx, env: BuildEnvironment) -> None:
         if (facts := sources(env).get(docname)) is not None and facts.titles
     }
     same_titles = duplicate_title_problems(titles)
+    label_owners: dict[str, list[str]] = {}
+    for docname in sorted(found):
+        facts = sources(env).get(docname)
+        if facts is not None and (label := article_label(facts)) is not None:
+            label_owners.setdefault(label[1], []).append(docname)
     for docname, article in sorted(found.items()):
         problems = front_matter_problems(article, app.config.handbook_topics, tags, today)
         for line, message in problems + duplicates.get(docname, []):
             warn(docname, line, message, "front-matter")
         facts = sources(env).get(docname)
-        body = article_body_problems(facts, docname) if facts is not None else []
+        body = article_body_problems(facts, docname, label_owners) if facts is not None else []
         for line, message in body + same_titles.get(docname, []):
             warn(docname, line, message, "source")
         if docname not in in_a_toctree:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from handbook.frontmatter import (
     article_body_problems,
+    article_label,
     duplicate_title_problems,
     front_matter_problems,
     load_tags,
@@ -33,11 +34,15 @@ def main(argv: list[str]) -> int:
     tags = load_tags(docs / "tags.yaml")
     basenames = {p.stem for p in docs.rglob("*.md")}
     today = dt.datetime.now(dt.UTC).date()
-    titles = {}  # every article's title, to find two with the same one
+    titles = {}  # every article's title and label, to find two with the same one
+    label_owners: dict[str, list[str]] = {}
     for path in sorted(docs.glob("*/*.md")):
         facts = scan_source(path.read_text(encoding="utf-8"))
+        docname = path.relative_to(docs).with_suffix("").as_posix()
         if facts.titles:
-            titles[path.relative_to(docs).with_suffix("").as_posix()] = facts.titles[0]
+            titles[docname] = facts.titles[0]
+        if (label := article_label(facts)) is not None:
+            label_owners.setdefault(label[1], []).append(docname)
     same_titles = duplicate_title_problems(titles)
     failed = 0
     for name in argv:
@@ -52,7 +57,8 @@ def main(argv: list[str]) -> int:
         problems = source_problems(facts, basenames, article is not None)
         if article is not None:
             problems += front_matter_problems(article, handbook_topics, tags, today)
-            problems += article_body_problems(facts, docname) + same_titles.get(docname, [])
+            problems += article_body_problems(facts, docname, label_owners)
+            problems += same_titles.get(docname, [])
         for line, message in sorted(problems):
             print(f"{name}:{line}: {message}")
             failed += 1

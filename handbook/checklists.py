@@ -70,7 +70,8 @@ class ReviewChecklists(SphinxDirective):
             lines += [f"## {topic_title}", ""]
             for _date, title, path, heading, items in sorted(found):
                 link = f"/{topic}/{path.name}#{default_slugify(heading)}"
-                lines += [f"### {title}", ""]
+                # Not the bare title: the PDF's outline would list the article twice.
+                lines += [f"### Questions from *{title}*", ""]
                 lines += [f"- [{link_text(item)}]({link})" for item in items]
                 lines.append("")
         if not lines:

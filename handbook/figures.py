@@ -27,18 +27,17 @@ Figures are drawn once and cached by content in ``_build/figures/`` (or
 ``$HANDBOOK_FIGURE_CACHE``): the key hashes the source, the house style, the
 version of the tool and, for plots, every file in ``examples/``. Editing an
 article's prose draws nothing; a clean build with a warm cache draws nothing;
-and every figure that is missing is drawn in one batch after reading, one
-``dot`` process for all diagrams. HTML gets SVG in an ``<img loading="lazy">``
+and every figure that is missing is drawn after reading, diagrams on every
+core at once. HTML gets SVG in an ``<img loading="lazy">``
 with its size set; LaTeX gets PDF. Output is byte-identical between builds
 (matplotlib is told the hash salt and no date; cairo's PDF date is fixed).
 
 Why not ``sphinx.ext.graphviz`` and matplotlib's ``plot`` directive, the stock
 ways (Sphinx 9.0, matplotlib 3.10):
 
-- ``sphinx.ext.graphviz`` runs one ``dot`` process per diagram per build
-  (about 50 ms each on the CI machine, where one process draws 200 diagrams in
-  0.16 s) and caches only inside the output folder, so every clean build, CI's
-  and Read the Docs' included, draws everything again; it embeds SVG as an
+- ``sphinx.ext.graphviz`` draws each diagram while writing its page, one at a
+  time, and caches only inside the output folder, so every clean build (and
+  each of the test suite's builds) draws everything again; it embeds SVG as an
   ``<object>``, which is not lazily loaded and has the alternative text only as
   fallback content; and a syntax error is reported with the whole dot source
   rather than the file and line.
@@ -59,9 +58,9 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import traceback
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -77,6 +76,9 @@ from sphinx.util.docutils import SphinxDirective
 
 logger = logging.getLogger(__name__)
 
+# Part of every cache key: raise it when what this module writes for the same
+# source changes (2: each diagram drawn by a dot process of its own).
+CACHE_VERSION = "2"
 # Output format of each builder family that shows figures.
 FORMATS = {"html": "svg", "latex": "pdf"}
 # Graphviz defaults for every diagram: the handbook's sans-serif type, and no
@@ -212,7 +214,8 @@ class _FigureDirective(SphinxDirective):
             )
 
         digest = hashlib.sha256()
-        for part in (self.kind, _tool_version(self.kind), repr(DOT_ARGS), repr(PLOT_STYLE)):
+        tool = _tool_version(self.kind)
+        for part in (CACHE_VERSION, self.kind, tool, repr(DOT_ARGS), repr(PLOT_STYLE)):
             digest.update(part.encode() + b"\0")
         digest.update(source.read_bytes())
         self.env.note_dependency(str(source))
@@ -280,53 +283,45 @@ def _report(figure: Figure, message: str, line: int | None = None) -> None:
     )
 
 
+def _draw_diagram(figure: Figure, fmt: str, cache: Path) -> None:
+    """Draw one diagram with a ``dot`` process of its own, and report what it says.
+
+    One process per diagram, because ``dot`` drawing several graphs in one run
+    carries state from one to the next (cluster numbering and order), so a
+    diagram's bytes would depend on what else was drawn with it.
+    """
+    try:
+        done = subprocess.run(
+            ["dot", *DOT_ARGS, f"-T{fmt}", figure.source],
+            capture_output=True,
+            check=False,
+        )
+    except OSError:
+        _report(
+            figure,
+            "Graphviz's 'dot' is not installed; install the graphviz package "
+            "(requirements/apt.txt lists what the build needs)",
+        )
+        return
+    for message in done.stderr.decode(errors="replace").strip().splitlines():
+        line = _DOT_LINE.search(message)
+        text = message.replace(figure.source, Path(figure.source).name)
+        _report(
+            figure,
+            f"Graphviz: {text}; fix the diagram source",
+            int(line.group(1)) if line else None,
+        )
+    if done.returncode == 0 and done.stdout:
+        data = done.stdout
+        if fmt == "pdf":  # cairo stamps the clock; keep the bytes stable
+            data = _CAIRO_DATE.sub(b"/CreationDate (D:20000101000000Z)", data)
+        _store(cache, f"{figure.key}.{fmt}", data)
+
+
 def _draw_diagrams(figures: list[Figure], fmt: str, cache: Path) -> None:
-    """Draw every diagram with one ``dot`` process, and each alone only to find a failing one."""
-    with tempfile.TemporaryDirectory() as work:
-        inputs = []
-        for figure in figures:
-            target = Path(work) / f"{figure.key}.dot"
-            shutil.copyfile(figure.source, target)
-            inputs.append(target)
-        try:
-            done = subprocess.run(
-                ["dot", *DOT_ARGS, f"-T{fmt}", "-O", *map(str, inputs)],
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-        except OSError:
-            for figure in figures:
-                _report(
-                    figure,
-                    "Graphviz's 'dot' is not installed; install the graphviz package "
-                    "(requirements/apt.txt lists what the build needs)",
-                )
-            return
-        if done.returncode != 0 or done.stderr.strip():
-            # Find which files fail or warn, one process each, and report them.
-            for figure, target in zip(figures, inputs, strict=True):
-                alone = subprocess.run(
-                    ["dot", *DOT_ARGS, f"-T{fmt}", "-O", str(target)],
-                    capture_output=True,
-                    text=True,
-                    check=False,
-                )
-                for message in alone.stderr.strip().splitlines():
-                    line = _DOT_LINE.search(message)
-                    text = message.replace(str(target), Path(figure.source).name)
-                    _report(
-                        figure,
-                        f"Graphviz: {text}; fix the diagram source",
-                        int(line.group(1)) if line else None,
-                    )
-        for figure, target in zip(figures, inputs, strict=True):
-            drawn = Path(f"{target}.{fmt}")
-            if drawn.is_file():
-                data = drawn.read_bytes()
-                if fmt == "pdf":  # cairo stamps the clock; keep the bytes stable
-                    data = _CAIRO_DATE.sub(b"/CreationDate (D:20000101000000Z)", data)
-                _store(cache, f"{figure.key}.{fmt}", data)
+    """Draw diagrams on every core at once."""
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        list(pool.map(lambda figure: _draw_diagram(figure, fmt, cache), figures))
 
 
 def _load_plot(source: Path) -> Any:
@@ -392,7 +387,7 @@ def _store(cache: Path, name: str, data: bytes) -> None:
 
 
 def draw_missing(app: Sphinx, env: BuildEnvironment) -> None:
-    """Draw, in one batch, every figure of the site that the cache lacks for this builder."""
+    """Draw every figure of the site that the cache lacks for this builder."""
     fmt = FORMATS.get(app.builder.format)
     if fmt is None:
         return

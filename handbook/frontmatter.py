@@ -364,11 +364,23 @@ def _description_problems(article: Article) -> list[Problem]:
     return []
 
 
-def article_body_problems(facts: SourceFacts, docname: str) -> list[Problem]:
-    """An article's title and label: one '#' title, right below the label '(topic-slug)='.
+def article_label(facts: SourceFacts) -> tuple[int, str] | None:
+    """The line and name of the label right above an article's title, if any."""
+    if not facts.titles:
+        return None
+    title_line = facts.titles[0][0]
+    return next(((line, name) for line, name in facts.labels if line == title_line - 1), None)
 
-    Other articles link to an article by that label, and a label copied from
-    another article would make links to either one ambiguous.
+
+def article_body_problems(
+    facts: SourceFacts, docname: str, label_owners: dict[str, list[str]]
+) -> list[Problem]:
+    """An article's title and label: one '#' title, right below a label of its own.
+
+    New articles use '(topic-slug)='; a renamed article keeps its old label so
+    that links to it keep working. ``label_owners`` maps each article label to
+    the articles that carry it: a label copied from another article would make
+    links to either ambiguous, and Sphinx reports that at the other file.
     """
     expected = docname.replace("/", "-")
     if not facts.titles:
@@ -377,22 +389,24 @@ def article_body_problems(facts: SourceFacts, docname: str) -> list[Problem]:
         (line, "an article has one '#' title; make this heading '##', a section of the article")
         for line, _ in facts.titles[1:]
     ]
-    title_line = facts.titles[0][0]
-    label = next((name for line, name in facts.labels if line == title_line - 1), None)
+    label = article_label(facts)
     if label is None:
         found.append(
             (
-                title_line,
+                facts.titles[0][0],
                 f"add the label line '({expected})=' right above the title; other "
                 "articles link to this one by it",
             )
         )
-    elif label != expected:
+        return found
+    line, name = label
+    others = [other for other in label_owners.get(name, []) if other != docname]
+    if others and name != expected:
         found.append(
             (
-                title_line - 1,
-                f"this article's label must be '({expected})=', its topic and file name; "
-                f"'{label}' belongs to another page, so links to either would be ambiguous",
+                line,
+                f"the label '{name}' is also {others[0]}.md's, so links to either would be "
+                f"ambiguous; give this article its own: '({expected})='",
             )
         )
     return found

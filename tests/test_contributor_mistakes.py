@@ -291,7 +291,7 @@ BATCH = {
         "docs/resilience/twin.md",
         lambda text: text,  # written by make_twins
         "(resilience-workload-affinity)=",
-        "label must be '(resilience-twin)='",
+        "give this article its own: '(resilience-twin)='",
     ),
     "two articles with one title (passed silently)": Reported(
         "docs/resilience/twin.md",

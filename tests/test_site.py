@@ -6,6 +6,8 @@ import html as html_lib
 import re
 from pathlib import Path
 
+from docutils.utils.smartquotes import educateQuotes
+
 from tests.conftest import Build, build_html, copy_project, find_articles
 
 # furo writes this in place of the page when a template inherits from layout.html
@@ -92,8 +94,8 @@ def topic_cards(page: str) -> list[dict[str, str]]:
 
 
 def smart(text: str) -> str:
-    """Straight apostrophes as Sphinx's smartquotes renders them."""
-    return text.replace("'", "\u2019")
+    """Straight quotes and apostrophes as Sphinx's smartquotes renders them."""
+    return educateQuotes(text, language="en")
 
 
 def test_topic_cards_show_each_article_newest_first(html: Build, articles) -> None:
