@@ -25,10 +25,9 @@ from sphinx.util import logging
 from handbook.frontmatter import (
     Article,
     SourceFacts,
+    across_articles,
     article_body_problems,
-    article_label,
     duplicate_slug_problems,
-    duplicate_title_problems,
     front_matter_problems,
     is_valid_date,
     load_tags,
@@ -101,17 +100,9 @@ def check_everything(app: Sphinx, env: BuildEnvironment) -> None:
             for line, message in source_problems(facts, basenames, docname in found):
                 warn(docname, line, message, "source")
     duplicates = duplicate_slug_problems(found.values())
-    titles = {
-        docname: facts.titles[0]
-        for docname in found
-        if (facts := sources(env).get(docname)) is not None and facts.titles
-    }
-    same_titles = duplicate_title_problems(titles)
-    label_owners: dict[str, list[str]] = {}
-    for docname in sorted(found):
-        facts = sources(env).get(docname)
-        if facts is not None and (label := article_label(facts)) is not None:
-            label_owners.setdefault(label[1], []).append(docname)
+    label_owners, same_titles = across_articles(
+        {docname: facts for docname in found if (facts := sources(env).get(docname))}
+    )
     for docname, article in sorted(found.items()):
         problems = front_matter_problems(article, app.config.handbook_topics, tags, today)
         for line, message in problems + duplicates.get(docname, []):

@@ -12,9 +12,8 @@ import sys
 from pathlib import Path
 
 from handbook.frontmatter import (
+    across_articles,
     article_body_problems,
-    article_label,
-    duplicate_title_problems,
     front_matter_problems,
     load_tags,
     read_article,
@@ -34,16 +33,15 @@ def main(argv: list[str]) -> int:
     tags = load_tags(docs / "tags.yaml")
     basenames = {p.stem for p in docs.rglob("*.md")}
     today = dt.datetime.now(dt.UTC).date()
-    titles = {}  # every article's title and label, to find two with the same one
-    label_owners: dict[str, list[str]] = {}
-    for path in sorted(docs.glob("*/*.md")):
-        facts = scan_source(path.read_text(encoding="utf-8"))
-        docname = path.relative_to(docs).with_suffix("").as_posix()
-        if facts.titles:
-            titles[docname] = facts.titles[0]
-        if (label := article_label(facts)) is not None:
-            label_owners.setdefault(label[1], []).append(docname)
-    same_titles = duplicate_title_problems(titles)
+    # Titles and labels are checked across every article, as the build does.
+    label_owners, same_titles = across_articles(
+        {
+            path.relative_to(docs).with_suffix("").as_posix(): scan_source(
+                path.read_text(encoding="utf-8")
+            )
+            for path in docs.glob("*/*.md")
+        }
+    )
     failed = 0
     for name in argv:
         path = Path(name).resolve()

@@ -412,6 +412,25 @@ def article_body_problems(
     return found
 
 
+def across_articles(
+    facts: dict[str, SourceFacts],
+) -> tuple[dict[str, list[str]], dict[str, list[Problem]]]:
+    """What one article's checks need from all of them, by docname.
+
+    Returns the articles carrying each label (for :func:`article_body_problems`)
+    and the problems of articles that share a title. The build and
+    ``python -m handbook.check`` both call this, so they judge alike.
+    """
+    label_owners: dict[str, list[str]] = {}
+    titles: dict[str, tuple[int, str]] = {}
+    for docname, found in sorted(facts.items()):
+        if found.titles:
+            titles[docname] = found.titles[0]
+        if (label := article_label(found)) is not None:
+            label_owners.setdefault(label[1], []).append(docname)
+    return label_owners, duplicate_title_problems(titles)
+
+
 def duplicate_title_problems(titles: dict[str, tuple[int, str]]) -> dict[str, list[Problem]]:
     """Articles with the same title, which readers could not tell apart in any list.
 
