@@ -63,7 +63,7 @@ def build_html(session: nox.Session, *, serve: bool = False) -> None:
     session.run(
         "python",
         "-m",
-        "sphinx",
+        "handbook.build",  # sphinx-build, with a short message if it ever crashes
         "-b",
         "html",
         *SPHINX_OPTIONS,
@@ -94,7 +94,7 @@ def pdf(session: nox.Session) -> None:
     session.run(
         "python",
         "-m",
-        "sphinx",
+        "handbook.build",  # sphinx-build, with a short message if it ever crashes
         "-M",
         "latexpdf",
         SOURCE,
@@ -117,7 +117,7 @@ def new(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def check(session: nox.Session) -> None:
-    """Check article files without a build: nox -s check -- docs/resilience/x.md (default: all)."""
+    """Check article files without a build (no links, toctrees or figures: -- --help says)."""
     install(session, "docs")
     files = session.posargs or sorted(str(p) for p in Path(SOURCE).rglob("*.md"))
     session.run("python", "-m", "handbook.check", *files)
@@ -182,7 +182,7 @@ def linkcheck(session: nox.Session) -> None:
     session.run(
         "python",
         "-m",
-        "sphinx",
+        "handbook.build",  # sphinx-build, with a short message if it ever crashes
         "-b",
         "linkcheck",
         *SPHINX_OPTIONS,

@@ -28,6 +28,7 @@ from handbook.frontmatter import (
     across_articles,
     article_body_problems,
     duplicate_slug_problems,
+    front_matter_block,
     front_matter_problems,
     is_valid_date,
     load_tags,
@@ -58,21 +59,32 @@ def read_source(app: Sphinx, docname: str, source: list[str]) -> None:
     parsers get, line for line, so that the build ends with the checks'
     message instead of a crash or a second, misleading one: a date that is not
     YYYY-MM-DD (ABlog compares dates with and without a time zone and raises),
-    and an unclosed block (docutils would read its '---' as a transition).
+    an unclosed block (docutils would read its '---' as a transition), a block
+    that is not YAML (MyST would report it a second time, at another line),
+    and a ``{post}`` directive in an article (ABlog would log an unlocated
+    warning and publish a second, undated post).
     """
-    sources(app.env)[docname] = scan_source(source[0])
+    facts = scan_source(source[0])
+    sources(app.env)[docname] = facts
     article = read_article(docname, source[0])
     if article is None:
         return
     articles(app.env)[docname] = article
-    source[0] = defuse(source[0], article)
+    source[0] = defuse(source[0], article, facts.post_directives)
 
 
-def defuse(text: str, article: Article) -> str:
-    """``text`` with the front matter the checks refuse made harmless, line numbers kept."""
+def defuse(text: str, article: Article, post_directives: list[int]) -> str:
+    """``text`` with what the checks refuse made harmless, line numbers kept."""
     lines = text.split("\n")
+    for line in post_directives:
+        lines[line - 1] = lines[line - 1].replace("{post}", "text", 1)  # now a code block
     if article.unclosed_at is not None:
         lines[0] = ""  # the checks report the missing '---'; no transition, no front matter
+        return "\n".join(lines)
+    if article.yaml_error_line is not None:
+        block = front_matter_block(text).split("\n")  # ends with '' after a line break
+        span = len(block) - (block[-1] == "")
+        lines[:span] = [""] * span  # the checks report the line of the YAML error
         return "\n".join(lines)
     for key in ("date", "reviewed"):
         value, line = article.fields.get(key), article.lines.get(key)

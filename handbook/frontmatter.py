@@ -162,6 +162,12 @@ def scan_source(text: str) -> SourceFacts:
     return facts
 
 
+def front_matter_block(text: str) -> str:
+    """The front matter with its two '---' lines and the line break after them, or ''."""
+    match = _FRONT_MATTER.match(text)
+    return match.group(0) if match else ""
+
+
 def unclosed_front_matter(text: str) -> int | None:
     """The last line of a front-matter block whose closing ``---`` is missing, else None."""
     lines = text.splitlines()

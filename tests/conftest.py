@@ -94,24 +94,16 @@ class Article:
 
 
 def sphinx(project: Path, outdir: Path, *args: str) -> Build:
-    """Run Sphinx on a project folder with the handbook's options.
+    """Run Sphinx on a project folder with the handbook's options, as ``nox -s docs`` does.
 
     ``args`` start with ``-b <builder>`` or, for make mode, ``-M <target>``,
     which Sphinx wants before the source and output folders.
     """
     if args[0] == "-M":
-        command = [
-            sys.executable,
-            "-m",
-            "sphinx",
-            *args[:2],
-            SOURCE,
-            str(outdir),
-            *SPHINX_OPTIONS,
-            *args[2:],
-        ]
+        arguments = [*args[:2], SOURCE, str(outdir), *SPHINX_OPTIONS, *args[2:]]
     else:
-        command = [sys.executable, "-m", "sphinx", *args, *SPHINX_OPTIONS, SOURCE, str(outdir)]
+        arguments = [*args, *SPHINX_OPTIONS, SOURCE, str(outdir)]
+    command = [sys.executable, "-m", "handbook.build", *arguments]
     done = subprocess.run(command, cwd=project, capture_output=True, text=True, check=False)
     return Build(done.returncode, done.stdout + done.stderr, outdir)
 

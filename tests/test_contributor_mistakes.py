@@ -403,3 +403,35 @@ def test_mistakes_sphinx_myst_and_ablog_meet_get_file_line_and_fix(tmp_path: Pat
         messages = [m for m in build.log.splitlines() if location in m]
         assert any(mistake.advice in m for m in messages), (name, location, messages)
     assert digest(project) == before, "the build changed a source file"
+
+
+# -- A crash nobody foresaw ------------------------------------------------------------
+
+CRASH = '''
+
+def setup(app):
+    """A fault in the build's own code, set off by one page."""
+
+    def fail(app, doctree):
+        if app.env.docname == "architecture/cache-consistency":
+            raise KeyError("an unforeseen fault")
+
+    app.connect("doctree-read", fail)
+'''
+
+
+def test_a_crash_ends_in_a_short_message_naming_the_file_and_the_log(tmp_path: Path) -> None:
+    project = copy_project(tmp_path / "project")
+    with (project / "conf.py").open("a", encoding="utf-8") as conf:
+        conf.write(CRASH)
+
+    build = build_html(project, tmp_path / "out")
+
+    assert build.returncode == 2, build.log[-3000:]
+    assert "Traceback" not in build.log and "report this error" not in build.log, build.log
+    crash = [line for line in build.log.splitlines() if line.startswith("handbook: ")]
+    assert len(crash) == 2, build.log[-3000:]
+    assert "while processing docs/architecture/cache-consistency.md" in crash[0]
+    assert "an unforeseen fault" in crash[0]
+    log = Path(crash[1].rpartition("full log: ")[2])
+    assert log.is_file() and "KeyError" in log.read_text(encoding="utf-8")
