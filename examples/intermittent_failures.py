@@ -20,6 +20,7 @@ import math
 import random
 from collections import defaultdict
 from dataclasses import dataclass
+from statistics import NormalDist
 
 Z95 = 1.959964  # two-sided 95 % normal quantile
 
@@ -181,7 +182,16 @@ class Suspect:
         return self.low > self.rest_high
 
 
-def rank_suspects(requests: list[Request]) -> list[Suspect]:
+def bonferroni_z(comparisons: int, alpha: float = 0.05) -> float:
+    """Two-sided normal quantile that keeps ``alpha`` for the whole family of comparisons.
+
+    Scanning many attribute values at 95 % each finds some "suspects" by chance;
+    giving each comparison alpha / m instead bounds the chance of any false one.
+    """
+    return NormalDist().inv_cdf(1 - alpha / (2 * comparisons))
+
+
+def rank_suspects(requests: list[Request], z: float = Z95) -> list[Suspect]:
     """Rank every attribute value by the low end of its failure-rate interval."""
     counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
     total_fail = sum(r.failed for r in requests)
@@ -194,9 +204,9 @@ def rank_suspects(requests: list[Request]) -> list[Suspect]:
         rest_k, rest_n = total_fail - k, len(requests) - n
         if rest_n == 0:
             continue
-        low, high = wilson_interval(k, n)
+        low, high = wilson_interval(k, n, z)
         rest_rate = rest_k / rest_n
-        _, rest_high = wilson_interval(rest_k, rest_n)
+        _, rest_high = wilson_interval(rest_k, rest_n, z)
         lift = (k / n) / rest_rate if rest_rate else math.inf
         suspects.append(Suspect(attr, value, k, n, low, high, rest_high, lift))
     return sorted(suspects, key=lambda s: -s.low)
@@ -263,6 +273,11 @@ def main() -> None:
             f"{s.failures / s.runs:6.2%} [{s.low:6.2%}, {s.high:6.2%}] "
             f"lift {s.lift:5.1f}  {mark}"
         )
+    values = len(rank_suspects(requests))
+    z = bonferroni_z(values)
+    kept = [f"{s.attr}={s.value}" for s in rank_suspects(requests, z) if s.separated]
+    print(f"  corrected for {values} values scanned (Bonferroni, z = {z:.2f}):")
+    print(f"    still separated: {', '.join(kept)}")
     print("\nversion, split by conn_idle >= 5 s:")
     split = rate_within(requests, "version", ("conn_idle", ">=5s"))
     for (inside, version), (k, n) in split.items():

@@ -5,7 +5,9 @@ causation ids, tenant, the acting user's id, an idempotency key, timing) into
 a versioned, JSON-serializable :class:`JobEnvelope`. The worker validates the
 envelope, drops it if it is stale, and restores the context in a fresh
 :mod:`contextvars` context for the duration of the job. Nothing ambient
-(globals, thread-locals, request objects) crosses the queue.
+(globals, thread-locals, request objects) crosses the queue. The job runs in
+a trace of its own whose first span links to the producer span, and the
+worker ignores (and counts) envelope fields it does not know.
 
 Run ``python -m examples.request_context_in_jobs`` for a demonstration.
 """
@@ -18,6 +20,7 @@ import logging
 import re
 import secrets
 import threading
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
@@ -71,7 +74,8 @@ class RequestContext:
     tenant: str
     principal: str  # the acting user's id; never a token or session
     locale: str = "en"
-    linked_span_id: str | None = None  # the producer span, for a job
+    # For a job: the producer span it links to, as (trace id, span id).
+    link: tuple[str, str] | None = None
 
 
 current: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar(
@@ -135,8 +139,12 @@ class JobEnvelope:
         return json.dumps(asdict(self), sort_keys=True)
 
     @classmethod
-    def from_json(cls, raw: str | bytes) -> JobEnvelope:
-        """Parse and validate an envelope, refusing anything incomplete or unsafe."""
+    def from_json(cls, raw: str | bytes, unknown: Counter[str] | None = None) -> JobEnvelope:
+        """Parse and validate an envelope, refusing anything incomplete or unsafe.
+
+        A tolerant reader: fields this worker does not know (added by a newer
+        producer) are ignored, and counted by name in ``unknown`` if given.
+        """
         try:
             data = json.loads(raw)
         except json.JSONDecodeError as error:
@@ -151,15 +159,15 @@ class JobEnvelope:
                 f"unsupported envelope version {data['version']!r}; "
                 f"this worker reads version {ENVELOPE_VERSION}"
             )
-        unknown = set(data) - {f for f in cls.__dataclass_fields__}
-        if unknown:
-            raise EnvelopeError(f"envelope has unknown fields: {', '.join(sorted(unknown))}")
+        known = set(cls.__dataclass_fields__)
+        if unknown is not None:
+            unknown.update(name for name in data if name not in known)
         check_payload(data["payload"])
         try:
             parse_traceparent(data["traceparent"])
         except ValueError as error:
             raise EnvelopeError(str(error)) from error
-        return cls(**data)
+        return cls(**{name: value for name, value in data.items() if name in known})
 
     def retried(self) -> JobEnvelope:
         """The envelope for the next attempt: same ids and key, one more attempt."""
@@ -244,14 +252,17 @@ class Outcome:
     result: Any = None
 
 
-def run_job(raw: str, handler: Handler, *, now: float) -> Outcome:
+def run_job(
+    raw: str, handler: Handler, *, now: float, unknown: Counter[str] | None = None
+) -> Outcome:
     """Validate an envelope, drop it if stale, and run ``handler`` in its context.
 
-    The handler runs inside a fresh :class:`contextvars.Context`, so nothing
-    it sets leaks into the next job on the same worker thread.
+    The job gets a trace of its own whose consumer span links to the producer
+    span. The handler runs inside a fresh :class:`contextvars.Context`, so
+    nothing it sets leaks into the next job on the same worker thread.
     """
     try:
-        envelope = JobEnvelope.from_json(raw)
+        envelope = JobEnvelope.from_json(raw, unknown)
     except EnvelopeError as error:
         return Outcome("rejected", str(error))
     age = now - envelope.enqueued_at
@@ -260,15 +271,15 @@ def run_job(raw: str, handler: Handler, *, now: float) -> Outcome:
             "stale",
             f"{envelope.job_type} waited {age:.0f} s, budget {envelope.stale_after_s:.0f} s",
         )
-    trace_id, producer_span, _ = parse_traceparent(envelope.traceparent)
+    producer_trace, producer_span, _ = parse_traceparent(envelope.traceparent)
     job_context = RequestContext(
-        trace_id=trace_id,
-        span_id=new_span_id(),  # the consumer span: new, linked to the producer's
+        trace_id=new_trace_id(),  # the job's own trace, not the request's ...
+        span_id=new_span_id(),  # ... whose consumer span ...
         correlation_id=envelope.correlation_id,
         tenant=envelope.tenant,
         principal=envelope.principal,
         locale=envelope.locale,
-        linked_span_id=producer_span,
+        link=(producer_trace, producer_span),  # ... links to the producer span
     )
 
     def in_context() -> Any:
@@ -356,7 +367,7 @@ def main() -> None:
     token = current.set(request)
     try:
         log.info("request: export invoices")
-        enqueue(
+        envelope = enqueue(
             queue,
             "export-invoices",
             {"month": "2025-06"},
@@ -367,22 +378,32 @@ def main() -> None:
         )
     finally:
         current.reset(token)
+    producer_trace, producer_span, _ = parse_traceparent(envelope.traceparent)
 
     def export(payload: dict[str, Any]) -> str:
         context = require_context()
         log.info("job: exporting %s", payload["month"])
-        same_trace = context.trace_id == request.trace_id
-        return f"exported {payload['month']} for {context.tenant}, same trace: {same_trace}"
+        own_trace = context.trace_id != request.trace_id
+        linked = context.link == (producer_trace, producer_span)
+        return (
+            f"exported {payload['month']} for {context.tenant}, "
+            f"own trace: {own_trace}, linked to producer span: {linked}"
+        )
 
     without_tenant = json.loads(queue.messages[0])
     del without_tenant["tenant"]
+    from_newer_producer = json.loads(queue.messages[0])
+    from_newer_producer["priority"] = "low"  # a field this worker does not know yet
+    unknown: Counter[str] = Counter()
     for raw, now in [
         (queue.messages[0], 1_030.0),
         (queue.messages[0], 9_000.0),
         (json.dumps(without_tenant), 1_030.0),
+        (json.dumps(from_newer_producer), 1_030.0),
     ]:
-        outcome = run_job(raw, export, now=now)
+        outcome = run_job(raw, export, now=now, unknown=unknown)
         print(f"{outcome.status}: {outcome.detail or outcome.result}")
+    print("unknown fields ignored:", dict(unknown))
     current.set(request)
     print("pool thread, no copy:", context_in_pool(copy=False))
     print("pool thread, copied:", context_in_pool(copy=True))

@@ -164,6 +164,11 @@ class DependencyGuard:
             self.REJECTED_NO_TIME: 0,
         }
 
+    @property
+    def probing(self) -> bool:
+        """Whether the call in flight, if admitted last, is a half-open probe."""
+        return self._probe_in_flight
+
     def timeout(self, remaining_deadline_s: float) -> float:
         """Timeout for the next attempt, given the caller's remaining deadline."""
         if self.config.fixed_timeout_s is not None:
@@ -272,6 +277,8 @@ class Report:
     peak_busy_workers: int = 0
     peak_queue: int = 0
     peak_dependency_in_flight: int = 0
+    calls_in_incident: int = 0  # calls that reached the dependency during the incident
+    probes_in_incident: int = 0  # of which half-open probes
     rejections: dict[str, int] = field(default_factory=dict)
     deadline_s: float = 1.0
 
@@ -323,6 +330,9 @@ def simulate(scenario: Scenario, config: GuardConfig) -> Report:
             req.degraded = True  # fallback: the page without recommendations
             at(now + local, lambda t: done(t, req))
             return
+        if scenario.incident_start_s <= now < scenario.incident_end_s:
+            report.calls_in_incident += 1
+            report.probes_in_incident += guard.probing
         latency, answered = scenario.dependency_latency(now, rng)
         limit = guard.timeout(remaining)
         ok = answered and latency <= limit
@@ -462,6 +472,10 @@ def main() -> None:
     in_flight = guarded.peak_dependency_in_flight
     print("\nGuarded run: peak calls in flight to the dependency =", in_flight)
     print("  rejections:", guarded.rejections)
+    print(
+        f"  calls that reached the dependency during the incident: {guarded.calls_in_incident},",
+        f"of which {guarded.probes_in_incident} probes",
+    )
     print("\nRetries during a full outage, 1,000 requests/s for 10 s, up to 3 retries each:")
     print("  no budget:", f"{retry_load(1000, 10, 3, None):.2f}", "attempts per request")
     print(

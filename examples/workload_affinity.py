@@ -237,6 +237,16 @@ def zipf_share(top: int, n_keys: int, s: float = 1.0) -> float:
     return sum(weights[:top]) / sum(weights)
 
 
+def hot_key_threshold(workers: int, balance: float) -> float:
+    """Share of all traffic above which one key alone puts its owner over the bound.
+
+    The owner carries the key's share k plus its 1/n slice of everything else,
+    k + (1 - k) / n, and the bound is c / n: the owner is over it once
+    k > (c - 1) / (n - 1).
+    """
+    return (balance - 1) / (workers - 1)
+
+
 def main() -> None:
     """Print membership movement and the routing comparison."""
     workers = [f"w{i}" for i in range(10)]
@@ -257,6 +267,13 @@ def main() -> None:
     print(
         f"hottest key = {zipf_share(1, 10_000):.1%} of traffic; top 500 keys = "
         f"{zipf_share(500, 10_000):.1%}; top 5,000 = {zipf_share(5000, 10_000):.1%}"
+    )
+    line = hot_key_threshold(len(workers), 1.25)
+    shares = [zipf_share(i + 1, 10_000) - zipf_share(i, 10_000) for i in range(4)]
+    print(
+        f"hot-key line (c - 1) / (n - 1) for c = 1.25: {line:.1%}; top four keys: "
+        + ", ".join(f"{share:.1%}" for share in shares)
+        + f"; {sum(share > line for share in shares)} above the line"
     )
     print(
         f"{'strategy':<13}{'hit rate':>10}{'max/mean':>10}{'1st choice':>12}{'hot-key workers':>17}"

@@ -111,6 +111,23 @@ def test_demo_batch_reduces_to_a_one_minimal_line() -> None:
     assert (by_line.tests, by_char.tests) == (9, 33)
 
 
+def test_an_8192_byte_line_like_the_storys_reduces_the_same_way() -> None:
+    """The demo's 61-character line stands in for the story's 8,192-byte ones."""
+    lines = make_batch().splitlines()
+    short = lines[27]
+    assert len(short) == 61
+    cut = short.index("path=")
+    padding = "x" * (8192 - len(short) - len(" note="))
+    lines[27] = f"{short[:cut]}note={padding} {short[cut:]}"
+    assert len(lines[27].encode()) == 8192
+
+    by_line = ddmin(lines, lambda kept: crashes_like_production("\n".join(kept)))
+    assert by_line.tests == 9  # the line step does not depend on the line's length
+    by_char = ddmin(by_line.result[0], lambda kept: crashes_like_production("".join(kept)))
+    assert "".join(by_char.result) == 'h="\\'
+    assert by_char.tests > 33  # more characters to remove, more tests
+
+
 def test_coarse_granularity_first_saves_tests() -> None:
     batch = make_batch()
     lines = batch.splitlines()

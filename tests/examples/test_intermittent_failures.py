@@ -8,6 +8,8 @@ import math
 import pytest
 
 from examples.intermittent_failures import (
+    Z95,
+    bonferroni_z,
     chance_all_pass,
     clean_run_curves,
     measure,
@@ -98,6 +100,20 @@ def test_real_cause_ranks_first_and_hosts_are_cleared():
     assert (top.attr, top.value) == ("conn_idle", ">=5s")
     assert top.separated and top.lift > 50
     assert not any(s.separated for s in suspects if s.attr == "host")
+
+
+def test_bonferroni_correction_for_the_values_scanned():
+    assert bonferroni_z(1) == pytest.approx(Z95, abs=1e-4)  # one comparison: plain 95 %
+    assert bonferroni_z(15) == pytest.approx(2.935, abs=1e-3)
+    assert bonferroni_z(100) > bonferroni_z(15)  # more values scanned, stricter bar
+    requests = synthetic_requests()
+    plain = {(s.attr, s.value) for s in rank_suspects(requests) if s.separated}
+    values = len(rank_suspects(requests))
+    strict = rank_suspects(requests, bonferroni_z(values))
+    corrected = {(s.attr, s.value) for s in strict if s.separated}
+    assert values == 15
+    assert corrected < plain  # the correction can only remove suspects
+    assert ("conn_idle", ">=5s") in corrected and ("version", "v42") not in corrected
 
 
 def test_confounded_suspect_vanishes_when_stratified():

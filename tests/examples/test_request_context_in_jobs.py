@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 
 import pytest
 
@@ -79,15 +80,25 @@ def test_enqueue_outside_a_request_fails_clearly() -> None:
         publish(Queue())
 
 
-def test_worker_restores_context_in_a_new_linked_span(in_request) -> None:
+def test_worker_starts_its_own_trace_linked_to_the_producer_span(in_request) -> None:
     queue = Queue()
     envelope = publish(queue)
-    _, producer_span, _ = parse_traceparent(envelope.traceparent)
+    producer_trace, producer_span, _ = parse_traceparent(envelope.traceparent)
+    assert producer_trace == REQUEST.trace_id  # the producer span is in the request's trace
     seen = run_job(queue.messages[0], lambda payload: require_context(), now=110.0).result
-    assert seen.trace_id == REQUEST.trace_id  # the same trace ...
-    assert seen.span_id not in {REQUEST.span_id, producer_span}  # ... in a new span ...
-    assert seen.linked_span_id == producer_span  # ... linked to the producer span
+    assert seen.trace_id != REQUEST.trace_id  # a trace of its own, not the request's ...
+    assert seen.span_id not in {REQUEST.span_id, producer_span}  # ... with a new span ...
+    assert seen.link == (REQUEST.trace_id, producer_span)  # ... linked to the producer span
     assert (seen.correlation_id, seen.tenant, seen.principal) == ("req-1", "acme", "user-42")
+
+
+def test_each_attempt_gets_its_own_trace_linked_to_the_same_producer_span(in_request) -> None:
+    queue = Queue()
+    envelope = publish(queue)
+    first = run_job(envelope.to_json(), lambda payload: require_context(), now=110.0).result
+    again = run_job(envelope.retried().to_json(), lambda payload: require_context(), now=120.0)
+    assert again.result.trace_id != first.trace_id
+    assert again.result.link == first.link
 
 
 def test_job_context_does_not_leak_into_the_worker(in_request) -> None:
@@ -115,7 +126,6 @@ def test_stale_job_is_dropped_without_running(in_request) -> None:
     [
         (lambda data: data.pop("tenant"), "lacks required fields: tenant"),
         (lambda data: data.update(version=2), "unsupported envelope version 2"),
-        (lambda data: data.update(user={"name": "x"}), "unknown fields: user"),
         (
             lambda data: data.update(payload={"auth": {"access_token": "x"}}),
             "payload.auth.access_token",
@@ -130,6 +140,18 @@ def test_worker_rejects_incomplete_or_unsafe_envelopes(in_request, change, reaso
     change(data)
     outcome = run_job(json.dumps(data), lambda payload: None, now=110.0)
     assert outcome.status == "rejected" and reason in outcome.detail
+
+
+def test_unknown_fields_are_ignored_and_counted(in_request) -> None:
+    queue = Queue()
+    envelope = publish(queue)
+    data = json.loads(queue.messages[0])
+    data.update(priority="low", region="eu")  # added by a newer producer
+    unknown: Counter[str] = Counter()
+    outcome = run_job(json.dumps(data), lambda payload: payload, now=110.0, unknown=unknown)
+    assert outcome.status == "done" and outcome.result == envelope.payload
+    assert unknown == {"priority": 1, "region": 1}
+    assert JobEnvelope.from_json(json.dumps(data)) == envelope  # counting is optional
 
 
 def test_credentials_are_refused_at_enqueue(in_request) -> None:

@@ -133,6 +133,18 @@ def test_guard_makes_the_degradation_visible_and_recovers(runs: dict) -> None:
     assert report.degraded_share("product", 45.0, 60.0) < 0.002
 
 
+def test_breaker_does_not_send_only_probes(runs: dict) -> None:
+    """Calls admitted before the breaker first opened reached the dependency too."""
+    report = runs["slow_guarded"]
+    before_open = report.calls_in_incident - report.probes_in_incident
+    assert before_open >= 10  # the breaker needs 10 recorded outcomes before it can open
+    # then about one probe per 2 s cooldown for the rest of the 20 s incident
+    assert 5 <= report.probes_in_incident <= 10
+    # still a small fraction of the ~2,000 product pages that arrived meanwhile
+    products = sum(o.kind == "product" and 20.0 <= o.arrival < 40.0 for o in report.outcomes)
+    assert report.calls_in_incident < 0.02 * products
+
+
 def test_simulation_is_deterministic() -> None:
     a = simulate(Scenario(duration_s=10.0, incident_start_s=2.0, incident_end_s=6.0), GuardConfig())
     b = simulate(Scenario(duration_s=10.0, incident_start_s=2.0, incident_end_s=6.0), GuardConfig())

@@ -10,6 +10,7 @@ from examples.workload_affinity import (
     STRATEGIES,
     BoundedRendezvousRouter,
     LRUCache,
+    hot_key_threshold,
     join_movement,
     modulo_owner,
     moved_fraction,
@@ -78,6 +79,17 @@ def test_zipf_skew_overloads_plain_affinity(reports) -> None:
     plain = reports["rendezvous"]
     assert plain.max_over_mean > 1.6
     assert plain.hot_key_workers == 1
+
+
+def test_hot_key_line_is_where_one_key_puts_its_owner_at_the_bound() -> None:
+    n, c = 10, 1.25
+    k = hot_key_threshold(n, c)
+    assert k == pytest.approx(0.25 / 9)  # about 2.8 %, not (c - 1) / n = 2.5 %
+    # the owner's load, the key plus its 1/n slice of the rest, is exactly c x mean
+    assert (k + (1 - k) / n) / (1 / n) == pytest.approx(c)
+    shares = [zipf_share(i + 1, 10_000) - zipf_share(i, 10_000) for i in range(4)]
+    assert [share > k for share in shares] == [True, True, True, False]
+    assert 0.25 / n < shares[3] < k  # the fourth key is only over the wrong line
 
 
 def test_the_bound_caps_skew_and_spreads_the_hot_key(reports) -> None:
