@@ -1,0 +1,1 @@
+"""The billing module. Other modules import only its ``api``."""

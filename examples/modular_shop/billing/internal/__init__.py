@@ -1,0 +1,1 @@
+"""Private to the billing module: no other module may import from here."""

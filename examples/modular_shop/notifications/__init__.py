@@ -1,0 +1,1 @@
+"""The notifications module. Other modules import only its ``api``."""

@@ -1,0 +1,1 @@
+"""Private to the notifications module: no other module may import from here."""

@@ -1,0 +1,1 @@
+"""The orders module. Other modules import only its ``api``."""

@@ -1,0 +1,1 @@
+"""Private to the orders module: no other module may import from here."""
