@@ -6,8 +6,10 @@ never copied by hand: grouped by topic, an article's questions under its
 title, each question a link back to the checklist in its article. In the PDF
 the page is a chapter of the reference part at the end of the book.
 
-The page is read again whenever an article's source changes (a dependency on
-every article file) and when an article is added or removed.
+The page is read again when an article is added or removed, and when an edit
+changes what the page shows of an article (its date, title or checklist).
+Other edits leave it alone: at a thousand articles, re-reading every article
+for each edit of one would cost a second per rebuild.
 """
 
 from __future__ import annotations
@@ -25,11 +27,15 @@ from handbook.frontmatter import parse_front_matter
 
 _SECTION = re.compile(r"(?m)^## (.+)$")
 _TITLE = re.compile(r"(?m)^# (.+)$")
-_ITEM = re.compile(r"(?m)^[-*] (.+(?:\n(?![-*] )[ \t]+\S.*)*)")
+# A list item, bulleted or numbered, with the indented lines that continue it.
+_ITEM = re.compile(r"(?m)^(?:[-*]|\d+[.)]) (.+(?:\n(?!(?:[-*]|\d+[.)]) )[ \t]+\S.*)*)")
 # Inline markup that cannot sit inside a link's text: roles and links keep their text.
 _ROLE = re.compile(r"\{[a-z:]+\}`([^`<]*?)(?:\s*<[^`>]+>)?`")
 _LINK = re.compile(r"\[([^\]]+)\]\([^)]+\)")
 PAGES = "handbook_checklist_pages"  # environment attribute: docnames using the directive
+SHOWN = "handbook_checklists_shown"  # environment attribute: what the page shows, by article
+
+Entry = tuple[str, str, str, tuple[str, ...]]  # date, title, checklist heading, items
 
 
 def checklist(text: str) -> tuple[str, list[str]] | None:
@@ -40,6 +46,15 @@ def checklist(text: str) -> tuple[str, list[str]] | None:
             items = [" ".join(item.split()) for item in _ITEM.findall(body)]
             return heading.strip(), items
     return None
+
+
+def entry(text: str) -> Entry | None:
+    """What the page shows of one article, from its source; None if it shows nothing."""
+    fields, _, _ = parse_front_matter(text)
+    title, listed = _TITLE.search(text), checklist(text)
+    if not (title and listed and isinstance(fields.get("date"), str)):
+        return None
+    return fields["date"], title.group(1).strip(), listed[0], tuple(listed[1])
 
 
 def link_text(item: str) -> str:
@@ -55,25 +70,25 @@ class ReviewChecklists(SphinxDirective):
     def run(self) -> list[nodes.Node]:
         self.env.__dict__.setdefault(PAGES, set()).add(self.env.docname)
         source = Path(self.env.srcdir)
+        shown: dict[str, Entry | None] = {}
         lines: list[str] = []
         for topic, topic_title in self.config.handbook_topics.items():
             found = []
             for path in sorted((source / topic).glob("*.md")):
-                self.env.note_dependency(str(path))
-                text = path.read_text(encoding="utf-8")
-                fields, _, _ = parse_front_matter(text)
-                title, listed = _TITLE.search(text), checklist(text)
-                if title and listed and isinstance(fields.get("date"), str):
-                    found.append((fields["date"], title.group(1).strip(), path, *listed))
+                docname = f"{topic}/{path.stem}"
+                shown[docname] = entry(path.read_text(encoding="utf-8"))
+                if shown[docname] is not None:
+                    found.append((*shown[docname], path))
             if not found:
                 continue
             lines += [f"## {topic_title}", ""]
-            for _date, title, path, heading, items in sorted(found):
+            for _date, title, heading, items, path in sorted(found):
                 link = f"/{topic}/{path.name}#{default_slugify(heading)}"
                 # Not the bare title: the PDF's outline would list the article twice.
                 lines += [f"### Questions from *{title}*", ""]
                 lines += [f"- [{link_text(item)}]({link})" for item in items]
                 lines.append("")
+        self.env.__dict__[SHOWN] = shown
         if not lines:
             return [nodes.paragraph(text="No article has a checklist yet.")]
         return self.parse_text_to_nodes("\n".join(lines), allow_section_headings=True)
@@ -82,10 +97,17 @@ class ReviewChecklists(SphinxDirective):
 def reread_when_articles_come_or_go(
     app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[str], removed: set[str]
 ) -> list[str]:
-    """A new or deleted article changes the page, though no file it reads changed."""
+    """The page, when an article came or went or an edit changed what it shows of one."""
+    pages = env.__dict__.get(PAGES, set()) - removed
+    shown: dict[str, Entry | None] = env.__dict__.get(SHOWN, {})
     topics = tuple(f"{topic}/" for topic in app.config.handbook_topics)
-    if any(name.startswith(topics) for name in added | removed):
-        return sorted(env.__dict__.get(PAGES, set()) - removed)
+    articles = [name for name in added | changed | removed if name.startswith(topics)]
+    if any(name in added or name in removed for name in articles):
+        return sorted(pages)
+    for name in articles:
+        text = Path(env.doc2path(name)).read_text(encoding="utf-8")
+        if entry(text) != shown.get(name):
+            return sorted(pages)
     return []
 
 
@@ -94,7 +116,10 @@ def purge(_app: Sphinx, env: BuildEnvironment, docname: str) -> None:
 
 
 def merge(_app: Sphinx, env: BuildEnvironment, docnames: set[str], other: BuildEnvironment) -> None:
-    env.__dict__.setdefault(PAGES, set()).update(other.__dict__.get(PAGES, set()) & docnames)
+    pages = other.__dict__.get(PAGES, set()) & docnames
+    env.__dict__.setdefault(PAGES, set()).update(pages)
+    if pages:  # the page was read in that worker: what it shows comes from there
+        env.__dict__[SHOWN] = other.__dict__.get(SHOWN, {})
 
 
 def setup(app: Sphinx) -> None:

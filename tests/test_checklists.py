@@ -104,3 +104,19 @@ def test_adding_or_editing_an_article_updates_the_page(project: Path) -> None:
     page = (project / "_build" / "checklists.html").read_text(encoding="utf-8")
     assert f"{source.docname}.html#" in page
     assert any(t.startswith("Reworded") for t in items_on_page(page)[f"{source.docname}.html"])
+    assert re.search(r"(?m)^reading sources\.\.\. .*\bchecklists$", build.log), build.log[-3000:]
+
+    # An edit outside the checklist leaves the page alone: it is not read again.
+    added = edited.replace("\n## ", "\nA sentence added.\n\n## ", 1)
+    source.path.write_text(added, encoding="utf-8")
+    build = build_html(project, project / "_build")
+    assert build.returncode == 0, build.log[-3000:]
+    assert re.search(rf"(?m)^reading sources\.\.\. .*\b{source.docname}$", build.log)
+    assert not re.search(r"(?m)^reading sources\.\.\. .*\bchecklists$", build.log), build.log
+
+
+def test_a_numbered_checklist_is_read_like_a_bulleted_one() -> None:
+    text = "# T\n\n## Review checklist\n\n1. First question?\n2. Second\n   continues?\n\n## Next\n"
+    assert checklist(text) == ("Review checklist", ["First question?", "Second continues?"])
+    bulleted = text.replace("1. ", "- ").replace("2. ", "- ")
+    assert checklist(bulleted) == checklist(text)

@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from tests.conftest import ROOT, Article, find_articles
+from tests.conftest import ROOT, Article, Build, find_articles
 
 ARTICLES = find_articles()
 WORDS = (1800, 3500)
@@ -60,7 +60,7 @@ class TestArticle:
         sections = section_bodies(article)
         checklists = [body for heading, body in sections.items() if "checklist" in heading.lower()]
         assert len(checklists) == 1, f"{article.docname}: one section titled '... checklist ...'"
-        items = re.findall(r"(?m)^[-*] ", checklists[0])
+        items = re.findall(r"(?m)^(?:[-*]|\d+[.)]) ", checklists[0])  # bulleted or numbered
         assert 5 <= len(items) <= 10, f"{article.docname}: {len(items)} checklist items"
 
     def test_related_reading_links_three_articles(self, article: Article) -> None:
@@ -88,3 +88,18 @@ class TestArticle:
     def test_is_linked_from_another_article(self, article: Article) -> None:
         incoming = [a.docname for a in ARTICLES if label_of(article) in outgoing(a)]
         assert incoming, f"no article links to {article.docname}"
+
+
+SHOWN_LINES = 50  # the editorial guide: show the part that carries the idea, link the rest
+
+
+def test_no_code_block_shown_in_an_article_runs_past_fifty_lines(html: Build) -> None:
+    too_long = []
+    for article in ARTICLES:
+        page = html.page(f"{article.docname}.html")
+        for block in re.findall(r'<div class="highlight"><pre>(.*?)</pre>', page, re.S):
+            lines = block.rstrip("\n").count("\n") + 1
+            if lines > SHOWN_LINES:
+                first = re.sub(r"<[^>]+>", "", block).split("\n")[0]
+                too_long.append(f"{article.docname}: {lines} lines from {first!r}")
+    assert not too_long, "show the essential part and link the file:\n" + "\n".join(too_long)
