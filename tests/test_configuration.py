@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 
+import pytest
 import yaml
 
 from tests.conftest import ROOT
@@ -106,3 +107,13 @@ def test_pre_commit_hooks_run_nox_sessions_that_exist() -> None:
     for hook in hooks["repos"][0]["hooks"]:
         for session in nox_sessions(hook["entry"]):
             assert f"def {session}(session" in noxfile, session
+
+
+@pytest.mark.parametrize("name", ["ci.yml", "linkcheck.yml"])
+def test_workflows_pin_actions_by_commit_and_only_read(name: str) -> None:
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / name).read_text())
+    assert workflow["permissions"] == {"contents": "read"}
+    uses = [s["uses"] for job in workflow["jobs"].values() for s in job["steps"] if "uses" in s]
+    assert uses, "no action found: the check below would pass vacuously"
+    for action in uses:
+        assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", action), f"{action}: pin by commit"
