@@ -2,8 +2,8 @@
 
 Run as ``nox -s bench -- --articles 1000`` (or ``python benchmarks/bench.py``).
 In a temporary folder, it copies the handbook, adds N synthetic articles
-(``benchmarks/synthetic.py``) and, for each stack, times a full build, then
-a one-article edit rebuilt incrementally:
+(``benchmarks/synthetic.py``) and, for each stack, times a first (cold) full
+build, then full builds again, then a one-article edit rebuilt incrementally:
 
 - ``handbook``: the real configuration and options (``-W -n``);
 - ``basic``: Sphinx's ``basic`` theme with only myst-parser (``benchmarks/basic/conf.py``);
@@ -17,7 +17,11 @@ compared with the full build's (file set, sitemap URLs) and, for the
 handbook, with a clean build of the edited sources (also feed entries and the
 text of every page, which covers navigation, archives and post lists).
 
-The report is a table, then one JSON line (last) with every number and ratio.
+The handbook and basic stacks build in rounds, one after the other, and each
+handbook / basic ratio is taken within a round (:func:`paired_ratios`): a slow
+phase of a shared machine then weighs on both builds of a ratio, not on one
+stack only. The report is a table, the ratios' median and spread over the
+rounds, then one JSON line (last) with every number and ratio.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import os
 import pstats
 import runpy
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -113,30 +118,39 @@ class Result:
 
     stack: str
     articles: int  # synthetic articles added
-    full: Run
+    cold: Run  # the first full build, with empty caches: it draws every figure
     real_articles: int = 0  # the handbook's own articles, built alongside
-    cold: Run | None = None  # the first full build, which drew every figure
-    incremental: Run | None = None
+    full_runs: list[Run] = field(default_factory=list)  # the later full builds, one a round
+    incremental_runs: list[Run] = field(default_factory=list)  # one a round
     output: Output | None = None
     complete: bool | None = None
     problems: list[str] = field(default_factory=list)
 
+    @property
+    def full(self) -> Run:
+        """The fastest full build after the cold one; the cold one if it is the only one."""
+        return fastest(self.full_runs or [self.cold])
+
+    @property
+    def incremental(self) -> Run | None:
+        """The fastest incremental build, if any ran."""
+        return fastest(self.incremental_runs) if self.incremental_runs else None
+
     def summary(self) -> dict[str, object]:
         """The numbers for the JSON line."""
-        out = self.output
+        out, incremental = self.output, self.incremental
         return {
             "stack": self.stack,
             "articles": self.articles,
             "total_articles": self.articles + self.real_articles,
             "full_s": round(self.full.seconds, 2),
-            "full_cold_s": round(self.cold.seconds, 2) if self.cold else None,
+            "full_cold_s": round(self.cold.seconds, 2),
             "full_cpu_s": round(self.full.cpu_seconds, 2),
-            "incremental_s": round(self.incremental.seconds, 2) if self.incremental else None,
-            "incremental_cpu_s": (
-                round(self.incremental.cpu_seconds, 2) if self.incremental else None
-            ),
+            "incremental_s": round(incremental.seconds, 2) if incremental else None,
+            "incremental_cpu_s": round(incremental.cpu_seconds, 2) if incremental else None,
             "peak_mb": round(
-                max(self.full.peak_mb, self.incremental.peak_mb if self.incremental else 0), 1
+                max(run.peak_mb for run in [self.cold, *self.full_runs, *self.incremental_runs]),
+                1,
             ),
             "html_pages": out.html_pages if out else None,
             "output_mb": round(out.total_bytes / 2**20, 2) if out else None,
@@ -197,8 +211,15 @@ def fastest(runs: list[Run]) -> Run:
 
 
 def figure_cache(outdir: Path) -> Path:
-    """Where the build into ``outdir`` keeps the figures it drew."""
-    return outdir.parent / f"{outdir.name}.figures"
+    """Where the build into ``outdir`` keeps the figures it drew.
+
+    ``HANDBOOK_BENCH_FIGURE_CACHE`` makes every build share one folder, so
+    that no build draws a figure another one drew: cold times then mean
+    nothing, but the test of the benchmark's output runs in a fraction of
+    the time.
+    """
+    shared = os.environ.get("HANDBOOK_BENCH_FIGURE_CACHE")
+    return Path(shared) if shared else outdir.parent / f"{outdir.name}.figures"
 
 
 def remove_output(outdir: Path) -> None:
@@ -289,60 +310,132 @@ def edit_one_article(project: Path) -> Path:
     return target
 
 
+@dataclass
+class Copy:
+    """One stack's copy of the handbook with the synthetic articles, and where it builds."""
+
+    stack: str
+    name: str  # <stack>-<articles>: the folder, output and log names
+    project: Path
+    outdir: Path
+    log: Path
+    jobs: str
+
+    def build(self, what: str, outdir: Path | None = None, profile: Path | None = None) -> Run:
+        """Run Sphinx on the copy, into its output folder unless told another."""
+        print(f"[bench] {self.name}: {what}", file=sys.stderr, flush=True)
+        return sphinx(self.project, outdir or self.outdir, self.stack, self.jobs, self.log, profile)
+
+
+def prepare(
+    stack: str, articles: int, work: Path, topics: dict[str, str], jobs: str, git: bool
+) -> Copy:
+    """Copy the handbook for one stack and add the synthetic articles."""
+    name = f"{stack}-{articles}"
+    project = copy_project(ROOT, work / name)
+    generate(project, articles, topics)
+    if git:
+        commit_all(project)
+    return Copy(stack, name, project, work / f"{name}.html", work / f"{name}.log", jobs)
+
+
 def measure(
-    stack: str,
+    stacks: list[str],
     articles: int,
     work: Path,
     *,
     topics: dict[str, str],
     jobs: str,
     git: bool,
-    repeat: int = 1,
-    incremental: bool = True,
+    full_rounds: int,
+    incremental_rounds: int,
     verify: bool = False,
     profile: bool = False,
-) -> Result:
-    """Build one stack at one size, fully and after a one-article edit.
+) -> dict[str, Result]:
+    """Build stacks at one size, round by round: fully, then after a one-article edit.
 
-    With ``repeat`` above 1, each kind of build runs that many times and the
-    fastest run is kept (:func:`fastest`); only the first run is profiled.
+    Each stack first builds once with empty caches (the cold build, reported
+    apart), then ``full_rounds`` more full builds and ``incremental_rounds``
+    incremental ones. Within a round the stacks build one after the other, in
+    the order given, so that :func:`paired_ratios` compares builds made
+    seconds apart. ``verify`` and ``profile`` apply to the ``handbook`` stack:
+    a clean build of the edited sources to compare with, and one more full and
+    one more incremental build under cProfile, outside the timed rounds.
     """
-    name = f"{stack}-{articles}"
-    project = copy_project(ROOT, work / name)
-    generate(project, articles, topics)
-    if git:
-        commit_all(project)
-    outdir, log = work / f"{name}.html", work / f"{name}.log"
-    prof = (lambda phase: work / f"{name}.{phase}.prof") if profile else (lambda phase: None)
-    print(f"[bench] {name}: full build", file=sys.stderr, flush=True)
-    runs = []
-    for attempt in range(repeat):
-        if attempt:
-            remove_output(outdir)
-        profiled = prof("full") if not attempt else None
-        runs.append(sphinx(project, outdir, stack, jobs, log, profiled))
-    real = len(list((project / SETTINGS["source-dir"]).glob("*/*.md"))) - articles
-    result = Result(stack, articles, fastest(runs), real_articles=real, cold=runs[0])
-    result.output = survey(outdir)
-    if not incremental:
-        return result
-    snapshot = work / f"{name}.full"
-    shutil.copytree(outdir, snapshot)
-    runs = []
-    for attempt in range(repeat):
-        edited = edit_one_article(project)
-        print(f"[bench] {name}: incremental build after editing {edited.name}", file=sys.stderr)
-        profiled = prof("incremental") if not attempt else None
-        runs.append(sphinx(project, outdir, stack, jobs, log, profiled))
-    result.incremental = fastest(runs)
-    result.problems = differences(outdir, snapshot, deep=False)
-    if verify:
-        print(f"[bench] {name}: clean build of the edited sources", file=sys.stderr, flush=True)
-        clean = work / f"{name}.clean"
-        sphinx(project, clean, stack, jobs, log, None)
-        result.problems += differences(outdir, clean, deep=True)
-    result.complete = not result.problems
-    return result
+    copies = [prepare(stack, articles, work, topics, jobs, git) for stack in stacks]
+    results: dict[str, Result] = {}
+    for copy in copies:
+        cold = copy.build("first full build (cold)")
+        real = len(list((copy.project / SETTINGS["source-dir"]).glob("*/*.md"))) - articles
+        results[copy.stack] = Result(copy.stack, articles, cold, real_articles=real)
+    profiled = [copy for copy in copies if profile and copy.stack == "handbook"]
+    for number in range(1, full_rounds + 1):
+        for copy in copies:
+            remove_output(copy.outdir)
+            results[copy.stack].full_runs.append(copy.build(f"full build, round {number}"))
+    for copy in profiled:
+        remove_output(copy.outdir)
+        copy.build("full build under cProfile", profile=work / f"{copy.name}.full.prof")
+    for copy in copies:
+        results[copy.stack].output = survey(copy.outdir)
+    if not incremental_rounds:
+        return results
+    for copy in copies:  # the full build's output, to compare the incremental ones with
+        shutil.copytree(copy.outdir, work / f"{copy.name}.full")
+    for number in range(1, incremental_rounds + 1):
+        for copy in copies:
+            edited = edit_one_article(copy.project).name
+            run = copy.build(f"incremental build after editing {edited}, round {number}")
+            results[copy.stack].incremental_runs.append(run)
+    for copy in profiled:
+        edited = edit_one_article(copy.project).name
+        profile_path = work / f"{copy.name}.incremental.prof"
+        copy.build(f"incremental build after editing {edited} under cProfile", profile=profile_path)
+    for copy in copies:
+        result = results[copy.stack]
+        result.problems = differences(copy.outdir, work / f"{copy.name}.full", deep=False)
+        if verify and copy.stack == "handbook":
+            clean = work / f"{copy.name}.clean"
+            copy.build("clean build of the edited sources", outdir=clean)
+            result.problems += differences(copy.outdir, clean, deep=True)
+        result.complete = not result.problems
+    return results
+
+
+PAIR = ("handbook", "basic")  # the stacks whose builds are compared round by round
+
+
+def paired_ratios(results: dict[str, Result]) -> dict[str, list[float]]:
+    """handbook / basic time within each round, full and incremental, wall and CPU seconds.
+
+    The two stacks build one after the other in every round, so a slow phase
+    of the machine (other jobs, a noisy neighbour) weighs on both builds of a
+    ratio; comparing each stack's fastest run instead lets it fall on one only.
+    """
+    handbook, basic = (results.get(stack) for stack in PAIR)
+    if handbook is None or basic is None:
+        return {}
+    rounds = {
+        "full": zip(handbook.full_runs, basic.full_runs, strict=True),
+        "incremental": zip(handbook.incremental_runs, basic.incremental_runs, strict=True),
+    }
+    by_round: dict[str, list[float]] = {}
+    for kind, runs in rounds.items():
+        pairs = list(runs)
+        by_round[kind] = [round(h.seconds / b.seconds, 3) for h, b in pairs]
+        by_round[f"{kind}_cpu"] = [round(h.cpu_seconds / b.cpu_seconds, 3) for h, b in pairs]
+    return by_round
+
+
+def spread(values: list[float]) -> dict[str, float] | None:
+    """The median of the per-round ratios, and the least and greatest of them."""
+    if not values:
+        return None
+    return {
+        "median": round(statistics.median(values), 2),
+        "min": round(min(values), 2),
+        "max": round(max(values), 2),
+    }
 
 
 def ratio(numerator: float | None, denominator: float | None) -> float | None:
@@ -353,7 +446,7 @@ def ratio(numerator: float | None, denominator: float | None) -> float | None:
 
 
 def report(results: dict[str, Result], args: argparse.Namespace) -> dict[str, object]:
-    """Print the table and return the JSON summary."""
+    """Print the tables and return the JSON summary."""
     rows = [
         ("real handbook", results.get("real")),
         (f"handbook + {args.reference_articles} articles", results.get("reference")),
@@ -366,8 +459,11 @@ def report(results: dict[str, Result], args: argparse.Namespace) -> dict[str, ob
         "| incremental CPU (s) | peak memory (MB) | output (MB) | mean page (KB) "
         "| incremental complete |"
     )
-    if args.repeat > 1:
-        print(f"Times are the fastest of {args.repeat} runs (the stock stack: one run).\n")
+    rounds = f"{args.repeat} round{'s' if args.repeat > 1 else ''}"
+    print(
+        f"Times: each stack's fastest of {rounds} after its first, cold full build "
+        "(the stock stack: one full and one incremental build).\n"
+    )
     print(header)
     print("|" + " --- |" * header.count(" | ") + " --- |")
     for label, result in rows:
@@ -385,19 +481,45 @@ def report(results: dict[str, Result], args: argparse.Namespace) -> dict[str, ob
         )
 
     for label, result in rows:
-        if result is not None and result.cold is not None and result.cold is not result.full:
-            print(f"first full build of {label}, drawing every figure: {result.cold.seconds:.1f} s")
+        if result is not None and result.full_runs:
+            print(
+                f"first, cold full build of {label} (not in the table): {result.cold.seconds:.1f} s"
+            )
+
+    by_round = paired_ratios(results)
+    spreads = {kind: spread(values) for kind, values in by_round.items()}
+    if by_round:
+        print(
+            f"\n{PAIR[0]} / {PAIR[1]}, round by round: in each of {args.repeat} rounds, {PAIR[0]} "
+            f"then {PAIR[1]} build back to back; the median of the rounds' ratios "
+            "(the least to the greatest).\n"
+        )
+        print("| handbook / basic | wall time | CPU time | wall time by round |")
+        print("| --- | --- | --- | --- |")
+        for kind in ("full", "incremental"):
+            wall, cpu = spreads[kind], spreads[f"{kind}_cpu"]
+            if wall is None or cpu is None:
+                continue
+            print(
+                f"| {kind} build | {wall['median']:.2f} ({wall['min']:.2f} to {wall['max']:.2f}) "
+                f"| {cpu['median']:.2f} ({cpu['min']:.2f} to {cpu['max']:.2f}) "
+                f"| {', '.join(f'{value:.2f}' for value in by_round[kind])} |"
+            )
+
+    def median(kind: str) -> float | None:
+        found = spreads.get(kind)
+        return found["median"] if found else None
 
     def get(key: str, stat: str) -> float | None:
         result = results.get(key)
         return result.summary()[stat] if result else None  # type: ignore[return-value]
 
-    ratios = {
-        "full_vs_basic": ratio(get("handbook", "full_s"), get("basic", "full_s")),
+    ratios = {  # against basic: the median of the paired rounds (ratio_spread)
+        "full_vs_basic": median("full"),
+        "full_cpu_vs_basic": median("full_cpu"),
+        "incremental_vs_basic": median("incremental"),
+        "incremental_cpu_vs_basic": median("incremental_cpu"),
         "stock_full_vs_handbook": ratio(get("stock", "full_s"), get("handbook", "full_s")),
-        "incremental_vs_basic": ratio(
-            get("handbook", "incremental_s"), get("basic", "incremental_s")
-        ),
         "stock_incremental_vs_handbook": ratio(
             get("stock", "incremental_s"), get("handbook", "incremental_s")
         ),
@@ -438,6 +560,8 @@ def report(results: dict[str, Result], args: argparse.Namespace) -> dict[str, ob
         "repeat": args.repeat,
         "results": {key: result.summary() for key, result in results.items()},
         "ratios": ratios,
+        "ratios_by_round": by_round,
+        "ratio_spread": spreads,
         "goals": goals,
     }
 
@@ -465,7 +589,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--repeat",
         type=int,
         default=3,
-        help="run each build this many times and keep the fastest (3; the stock stack once)",
+        help="rounds of full and of incremental builds after the first, cold full build, "
+        "handbook and basic alternating (3, at least 1; the stock stack: one of each)",
     )
     parser.add_argument(
         "--stacks",
@@ -478,7 +603,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--profile", action="store_true", help="run the handbook under cProfile")
     parser.add_argument("--workdir", type=Path, help="build here and keep it (default: temporary)")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -490,31 +618,48 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     common = {"topics": topics, "jobs": args.jobs, "git": not args.no_git}
     results: dict[str, Result] = {}
+    repeat = args.repeat
     try:
         if "real" in stacks:
-            results["real"] = measure(
-                "handbook", 0, work / "real", verify=True, repeat=args.repeat, **common
+            real = measure(
+                ["handbook"],
+                0,
+                work / "real",
+                full_rounds=repeat,
+                incremental_rounds=repeat,
+                verify=True,
+                **common,
             )
+            results["real"] = real["handbook"]
         if (
             "handbook" in stacks
             and args.reference_articles
             and args.reference_articles != args.articles
         ):
-            results["reference"] = measure(
-                "handbook", args.reference_articles, work, incremental=False, **common
+            reference = measure(
+                ["handbook"],
+                args.reference_articles,
+                work,
+                full_rounds=0,
+                incremental_rounds=0,
+                **common,
             )
-        for stack in ("basic", "stock", "handbook"):
-            if stack in stacks:
-                results[stack] = measure(
-                    stack,
-                    args.articles,
-                    work,
-                    # The stock stack is an order of magnitude slower: once is enough.
-                    repeat=1 if stack == "stock" else args.repeat,
-                    verify=stack == "handbook" and not args.no_verify,
-                    profile=args.profile and stack == "handbook",
-                    **common,
-                )
+            results["reference"] = reference["handbook"]
+        if paired := [stack for stack in PAIR if stack in stacks]:
+            results |= measure(
+                paired,
+                args.articles,
+                work,
+                full_rounds=repeat,
+                incremental_rounds=repeat,
+                verify=not args.no_verify,
+                profile=args.profile,
+                **common,
+            )
+        if "stock" in stacks:  # an order of magnitude slower: one build of each kind is enough
+            results |= measure(
+                ["stock"], args.articles, work, full_rounds=0, incremental_rounds=1, **common
+            )
         summary = report(results, args)
         if args.profile:
             print_profiles(work)

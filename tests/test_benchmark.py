@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
 
 from tests.conftest import ROOT, SOURCE
+
+REPEAT = 1  # rounds after the cold build: one is enough for a pair of each kind
 
 
 def test_benchmark_reports_every_stack_and_checks_incremental_output() -> None:
@@ -21,14 +25,20 @@ def test_benchmark_reports_every_stack_and_checks_incremental_output() -> None:
         "handbook,basic,real",
         "--no-git",
         "--repeat",
-        "1",
+        str(REPEAT),
     ]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    # Every build reuses the figures this test session drew: times are not asserted.
+    env = {**os.environ, "HANDBOOK_BENCH_FIGURE_CACHE": os.environ["HANDBOOK_FIGURE_CACHE"]}
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.strip().splitlines()
     summary = json.loads(lines[-1])  # the JSON line comes last, for scripts
-    table = [line for line in lines if line.startswith("| ")]
-    assert len(table) == 2 + 4, table  # header, rule, real, reference, basic, handbook
+    blocks = [block.splitlines() for block in done.stdout.split("\n\n")]
+    tables = [rows for block in blocks if (rows := [x for x in block if x.startswith("| ")])]
+    assert len(tables) == 2, tables
+    builds, pairs = tables
+    assert len(builds) == 2 + 4, builds  # header, rule, real, reference, basic, handbook
+    assert [row.split(" | ")[0] for row in pairs[2:]] == ["| full build", "| incremental build"]
     results = summary["results"]
     assert set(results) == {"real", "reference", "basic", "handbook"}
     articles = len(list((ROOT / SOURCE).glob("*/*.md")))
@@ -38,6 +48,31 @@ def test_benchmark_reports_every_stack_and_checks_incremental_output() -> None:
         result = results[name]
         assert result["incremental_complete"] is True, (name, result["problems"])
         assert result["full_s"] > 0 and result["incremental_s"] > 0
+        assert result["full_cold_s"] > 0
         assert result["html_pages"] >= articles
     assert summary["goals"]["incremental_complete"] is True
-    assert summary["ratios"]["full_vs_basic"] is not None
+
+    # The handbook and basic stacks build in turn, after both cold builds, so
+    # that each round's ratio compares builds made back to back.
+    order = re.findall(r"^\[bench\] (handbook|basic)-12: (.*)$", done.stderr, re.MULTILINE)
+    cold = [stack for stack, what in order if "(cold)" in what]
+    rounds = [(stack, what.split()[0]) for stack, what in order if ", round " in what]
+    assert cold == ["handbook", "basic"], order
+    assert order[:2] == [(stack, "first full build (cold)") for stack in cold], order
+    assert rounds == [
+        *[("handbook", "full"), ("basic", "full")] * REPEAT,
+        *[("handbook", "incremental"), ("basic", "incremental")] * REPEAT,
+    ], order
+
+    by_round, spreads, ratios = (
+        summary["ratios_by_round"],
+        summary["ratio_spread"],
+        summary["ratios"],
+    )
+    kinds = {"full", "full_cpu", "incremental", "incremental_cpu"}
+    assert set(by_round) == set(spreads) == kinds
+    for kind in kinds:
+        assert len(by_round[kind]) == REPEAT and all(value > 0 for value in by_round[kind])
+        spread = spreads[kind]
+        assert spread["min"] <= spread["median"] <= spread["max"], (kind, spread)
+        assert ratios[f"{kind}_vs_basic"] == spread["median"]
