@@ -437,13 +437,16 @@ def lock_in_order(conn: psycopg.Connection, ids: list[int]) -> None:
 
 
 def transfer_pair(
-    conninfo: str, consistent: bool, deadlock_timeout_ms: int = 100
+    conninfo: str, consistent: bool, deadlock_timeout_ms: int = 100, attempts: int = 3
 ) -> DeadlockOutcome:
-    """Move 1 from account 1 to 2 and 1 from 2 to 1 concurrently; retry a deadlock once.
+    """Move 1 from account 1 to 2 and 1 from 2 to 1 concurrently; retry a deadlock.
 
     With ``consistent`` each transaction first locks both rows in id order with
     SELECT ... ORDER BY id FOR UPDATE, whatever the direction; otherwise each
-    locks its source account first, by updating it.
+    locks its source account first, by updating it, and waits until the other
+    has locked its own source, so the two always meet. A transaction aborted
+    by a deadlock backs off before it retries, as a caller should: retrying at
+    once can race the survivor for the freed row and deadlock again.
     """
     import psycopg
 
@@ -460,7 +463,7 @@ def transfer_pair(
         other = target
         with connect(conninfo) as conn:
             conn.execute(f"SET deadlock_timeout = {int(deadlock_timeout_ms)}")
-            for attempt in range(2):
+            for attempt in range(attempts):
                 try:
                     with conn.transaction():
                         if consistent:
@@ -473,13 +476,16 @@ def transfer_pair(
                             )
                             if position == 0 and attempt == 0:
                                 locked[source].set()
-                                # let the other transfer take its first lock, if it can
-                                locked[other].wait(timeout=0.3)
+                                # In opposite order, wait for the other's first lock, so
+                                # they meet; in id order the other cannot take one, so
+                                # wait only long enough to show that it does not.
+                                locked[other].wait(timeout=0.3 if consistent else 10)
                     committed.append(source)
                     return
                 except psycopg.errors.DeadlockDetected as exc:
                     errors.append(exc.sqlstate or "?")
                     error_at.append(time.perf_counter() - began)
+                    time.sleep(0.05 * (attempt + 1))  # back off; the survivor finishes
 
     threads = [threading.Thread(target=transfer, args=pair) for pair in ((1, 2), (2, 1))]
     for t in threads:
@@ -491,6 +497,11 @@ def transfer_pair(
         committed=len(committed),
         first_error_ms=round(min(error_at) * 1000, 1) if error_at else None,
     )
+
+
+def deadlock_summary(errors: list[str]) -> str:
+    """'none', or how many deadlock errors and their SQLSTATEs: '1 (40P01)'."""
+    return f"{len(errors)} ({', '.join(sorted(set(errors)))})" if errors else "none"
 
 
 # --- a job queue claimed by several workers -----------------------------------------
@@ -630,7 +641,7 @@ def demonstrate(conninfo: str) -> tuple[list[str], dict]:
     for label, consistent in (("opposite order", False), ("ORDER BY id", True)):
         d = transfer_pair(conninfo, consistent)
         out.append(
-            f"  {label:<15}: deadlock errors {', '.join(d.errors) or 'none'};"
+            f"  {label:<15}: deadlock errors {deadlock_summary(d.errors)};"
             f" {len(d.errors)} retried, {d.committed} of 2 committed"
         )
 
