@@ -365,7 +365,7 @@ def _draw_plots(figures: list[Figure], fmt: str, cache: Path) -> None:
         try:
             drawn = render_plot(source)
             with rc_context(PLOT_STYLE):
-                target = cache / f"{figure.key}.{fmt}.part"
+                target = cache / f"{figure.key}.{fmt}.{os.getpid()}.part"
                 cache.mkdir(parents=True, exist_ok=True)
                 metadata = {"Date": None} if fmt == "svg" else {"CreationDate": None}
                 drawn.savefig(target, format=fmt, metadata=metadata)
@@ -381,7 +381,7 @@ def _draw_plots(figures: list[Figure], fmt: str, cache: Path) -> None:
 
 def _store(cache: Path, name: str, data: bytes) -> None:
     cache.mkdir(parents=True, exist_ok=True)
-    part = cache / f"{name}.part"
+    part = cache / f"{name}.{os.getpid()}.part"  # one per process: builds may share a cache
     part.write_bytes(data)
     part.replace(cache / name)
 

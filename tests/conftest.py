@@ -1,23 +1,30 @@
-"""Shared fixtures: the real handbook, built once per test session.
+"""Shared fixtures: the real handbook, built once per test run.
 
 The builds use the same source folder and Sphinx options as ``nox -s docs``
 and ``nox -s pdf`` (both read ``[tool.handbook]`` in ``pyproject.toml``), with
 every extension the published site uses.
+
+The tests run on every core (pytest-xdist, ``-n auto`` in ``pyproject.toml``).
+The HTML and PDF builds and the figure cache are shared by all the workers of
+a run: the first worker that needs one makes it while holding a file lock, the
+others wait for it and read it (``shared``).
 """
 
 from __future__ import annotations
 
+import json
 import pickle
 import subprocess
 import sys
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from filelock import FileLock
 
 from handbook import project
 from handbook.frontmatter import parse_front_matter
@@ -43,17 +50,51 @@ def plain_logs() -> Iterator[None]:
         yield
 
 
+def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder that every worker of this test run shares (each has its own below it)."""
+    base = tmp_path_factory.getbasetemp()
+    # Under pytest-xdist each worker's base is <run>/popen-gw<N>; alone, it is <run> itself.
+    return base.parent if base.name.startswith("popen-gw") else base
+
+
+def shared(
+    tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[Path], dict]
+) -> dict:
+    """Make ``name`` once per test run, whichever worker asks first; return its record.
+
+    ``make`` gets an empty folder, builds into it and returns a JSON-able
+    record; the other workers wait on the lock and read that record.
+    """
+    folder = run_folder(tmp_path_factory) / name
+    record = folder.with_suffix(".json")
+    with FileLock(folder.with_suffix(".lock")):
+        if not record.exists():
+            folder.mkdir()
+            record.write_text(json.dumps(make(folder)), encoding="utf-8")
+    return json.loads(record.read_text(encoding="utf-8"))
+
+
 @pytest.fixture(autouse=True, scope="session")
 def shared_figure_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Let every build of the session reuse the figures the first one drew.
+    """Let every build of the run reuse the figures the first one drew.
 
     Figures are cached by content (handbook/figures.py), so the dozens of
     project copies the tests build draw each figure once, as a contributor's
-    builds do. Tests of drawing itself give their builds a cache of their own.
+    builds do; workers share the cache (each write is atomic). Tests of
+    drawing itself give their builds a cache of their own.
     """
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("HANDBOOK_FIGURE_CACHE", str(tmp_path_factory.mktemp("figure-cache")))
+        patch.setenv("HANDBOOK_FIGURE_CACHE", str(run_folder(tmp_path_factory) / "figure-cache"))
         yield
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the browser tests and the tests that need the PDF, for ``-m "not ..."``."""
+    for item in items:
+        if "browser" in item.path.parts:
+            item.add_marker(pytest.mark.browser)
+        if "pdf" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.pdf)
 
 
 @dataclass
@@ -152,17 +193,29 @@ def plan() -> dict:
 
 @pytest.fixture(scope="session")
 def html(tmp_path_factory: pytest.TempPathFactory) -> Build:
-    """The real handbook, built once as HTML with warnings as errors."""
-    outdir = tmp_path_factory.mktemp("html")
-    build = build_html(ROOT, outdir, "-d", str(outdir / ".doctrees"))
+    """The real handbook, built once per run as HTML with warnings as errors.
+
+    Tests only read it; a test that changes files builds a copy of its own.
+    """
+
+    def make(outdir: Path) -> dict:
+        build = build_html(ROOT, outdir, "-d", str(outdir / ".doctrees"))
+        return {"returncode": build.returncode, "log": build.log}
+
+    made = shared(tmp_path_factory, "html", make)
+    build = Build(made["returncode"], made["log"], run_folder(tmp_path_factory) / "html")
     assert build.returncode == 0, f"the HTML build failed:\n{build.log}"
     return build
 
 
 @pytest.fixture(scope="session")
 def pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The real handbook, built once as a PDF through xelatex."""
-    workdir = tmp_path_factory.mktemp("pdf")
-    build = sphinx(ROOT, workdir, "-M", "latexpdf")
-    assert build.returncode == 0, f"the PDF build failed:\n{build.log[-5000:]}"
-    return workdir / "latex" / "handbook.pdf"
+    """The real handbook, built once per run as a PDF through xelatex."""
+
+    def make(workdir: Path) -> dict:
+        build = sphinx(ROOT, workdir, "-M", "latexpdf")
+        return {"returncode": build.returncode, "log": build.log[-5000:]}
+
+    made = shared(tmp_path_factory, "pdf", make)
+    assert made["returncode"] == 0, f"the PDF build failed:\n{made['log']}"
+    return run_folder(tmp_path_factory) / "pdf" / "latex" / "handbook.pdf"

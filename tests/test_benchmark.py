@@ -8,11 +8,14 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import ROOT, SOURCE
 
 REPEAT = 1  # rounds after the cold build: one is enough for a pair of each kind
 
 
+@pytest.mark.builds
 def test_benchmark_reports_every_stack_and_checks_incremental_output() -> None:
     command = [
         sys.executable,

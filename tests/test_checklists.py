@@ -73,6 +73,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return built_copy(tmp_path_factory, "checklists")
 
 
+@pytest.mark.builds
 def test_adding_or_editing_an_article_updates_the_page(project: Path) -> None:
     source = next(a for a in find_articles(project) if a.topic == "resilience")
     text = source.path.read_text(encoding="utf-8")

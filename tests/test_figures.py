@@ -93,6 +93,7 @@ def drew(build: Build) -> int:
     return int(found.group(1)) if found else 0
 
 
+@pytest.mark.builds
 def test_figures_are_drawn_once_and_redrawn_only_when_their_source_changes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

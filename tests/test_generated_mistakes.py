@@ -146,6 +146,7 @@ def sample_breakage(seed: int) -> dict[str, str]:
     return broken
 
 
+@pytest.mark.builds
 @pytest.mark.parametrize("seed", [1, 2])
 def test_a_real_build_reports_generated_mistakes_by_file_and_line(
     seed: int, tmp_path: Path

@@ -68,6 +68,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return built_copy(tmp_path_factory, "project")
 
 
+@pytest.mark.builds
 def test_sitemap_stays_complete_after_a_one_file_edit(project: Path) -> None:
     before = sitemap_paths(Build(0, "", project / "_build"))
     article = next((project / "docs").glob("*/*.md"))
@@ -77,6 +78,7 @@ def test_sitemap_stays_complete_after_a_one_file_edit(project: Path) -> None:
     assert sitemap_paths(after) == before
 
 
+@pytest.mark.builds
 def test_adding_an_article_updates_every_page_like_a_clean_build(
     project: Path, tmp_path: Path
 ) -> None:
@@ -103,6 +105,7 @@ def test_adding_an_article_updates_every_page_like_a_clean_build(
     assert sitemap_paths(incremental) == sitemap_paths(clean)
 
 
+@pytest.mark.builds
 def test_parallel_build_matches_the_serial_build(html: Build, tmp_path: Path) -> None:
     # Stock ABlog declares itself unsafe for parallel reading, so -j -W fails.
     from tests.conftest import ROOT

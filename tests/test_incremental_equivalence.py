@@ -11,6 +11,8 @@ page (navigation, recent and related articles, post lists, previous/next).
 from __future__ import annotations
 
 import re
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,8 @@ import yaml
 from handbook.feeds import feed_entries
 from handbook.urls import sitemap_paths
 from tests.conftest import SOURCE, Build, build_html, built_copy
+
+pytestmark = pytest.mark.builds
 
 IGNORED = {".buildinfo", ".buildinfo.bak"}
 
@@ -53,9 +57,25 @@ def assert_same_site(incremental: Path, clean: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the handbook, built once; each test changes it and rebuilds."""
-    return built_copy(tmp_path_factory, "equivalence")
+def pristine(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A copy of the handbook built once, and a snapshot of it (sources and output)."""
+    project = built_copy(tmp_path_factory, "equivalence")
+    snapshot = tmp_path_factory.mktemp("equivalence-snapshot") / "project"
+    shutil.copytree(project, snapshot, symlinks=True)  # copy2 keeps the times Sphinx compares
+    return project, snapshot
+
+
+@pytest.fixture
+def project(pristine: tuple[Path, Path]) -> Iterator[Path]:
+    """The built copy as the first build left it; each test changes it and rebuilds.
+
+    After each test the copy is put back from the snapshot, at the same path,
+    so no test depends on what another changed.
+    """
+    project, snapshot = pristine
+    yield project
+    shutil.rmtree(project)
+    shutil.copytree(snapshot, project, symlinks=True)
 
 
 def rebuild_and_compare(project: Path, clean_dir: Path) -> Build:

@@ -93,6 +93,7 @@ def first_difference(left: Path, right: Path) -> str:
     return f"lengths differ: {len(a)} and {len(b)} lines"
 
 
+@pytest.mark.builds
 def test_two_clean_builds_are_byte_identical(tmp_path: Path) -> None:
     builds = []
     for name in ("first", "second"):
@@ -114,6 +115,7 @@ def test_two_clean_builds_are_byte_identical(tmp_path: Path) -> None:
             )
 
 
+@pytest.mark.builds
 def test_pdf_date_is_the_commit_date_not_the_clock(tmp_path: Path) -> None:
     project = copy_project(tmp_path / "handbook")
     env = {**os.environ, "SOURCE_DATE_EPOCH": "1752710400"}  # 2025-07-17 00:00 UTC
@@ -276,6 +278,7 @@ def test_every_page_is_in_the_manifest(html: Build) -> None:
     assert not unrecorded, f"run `python3 -m nox -s urls` to record: {unrecorded}"
 
 
+@pytest.mark.builds
 def test_renaming_an_article_keeps_its_old_url(tmp_path: Path) -> None:
     project = copy_project(tmp_path / "handbook")
     done = subprocess.run(

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 from xml.etree import ElementTree
 
+import pytest
 from ablog.blog import slugify
 from docutils import nodes
 
@@ -58,6 +59,7 @@ def test_feed_updated_is_the_newest_post_not_the_build_time(html: Build, article
     assert feed.find(f"{ATOM}updated").text == f"{newest}T00:00:00Z"
 
 
+@pytest.mark.builds
 def test_full_text_feeds_carry_each_article_when_switched_on(
     tmp_path: Path, articles: list[Article]
 ) -> None:

@@ -260,6 +260,7 @@ def reviewed(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
     return SimpleNamespace(project=project, build=build, old=old, new=new, other=other, today=today)
 
 
+@pytest.mark.builds
 def test_overdue_review_shows_a_notice_and_the_owner(reviewed: SimpleNamespace) -> None:
     page = reviewed.build.page(f"{reviewed.old.docname}.html")
     date = reviewed.old.fields["date"]
@@ -270,6 +271,7 @@ def test_overdue_review_shows_a_notice_and_the_owner(reviewed: SimpleNamespace) 
     assert "review overdue since" in page
 
 
+@pytest.mark.builds
 def test_current_review_shows_the_due_date_and_no_notice(reviewed: SimpleNamespace) -> None:
     page = reviewed.build.page(f"{reviewed.new.docname}.html")
     assert "handbook-stale-review" not in page
@@ -278,11 +280,13 @@ def test_current_review_shows_the_due_date_and_no_notice(reviewed: SimpleNamespa
     assert "handbook-owner" not in page  # no owner in its front matter: nothing shown
 
 
+@pytest.mark.builds
 def test_an_article_without_review_fields_shows_neither(reviewed: SimpleNamespace) -> None:
     page = reviewed.build.page(f"{reviewed.other.docname}.html")
     assert "handbook-review" not in page and "handbook-stale-review" not in page
 
 
+@pytest.mark.builds
 def test_last_updated_is_each_files_last_commit(reviewed: SimpleNamespace) -> None:
     for article, date in (
         (reviewed.other, "2024-01-02"),
@@ -294,6 +298,7 @@ def test_last_updated_is_each_files_last_commit(reviewed: SimpleNamespace) -> No
         assert f'<meta property="article:modified_time" content="{date}T12:00:00' in page
 
 
+@pytest.mark.builds
 def test_shallow_clone_builds_and_dates_only_what_it_knows(
     reviewed: SimpleNamespace, tmp_path: Path
 ) -> None:
@@ -310,6 +315,7 @@ def test_shallow_clone_builds_and_dates_only_what_it_knows(
         assert not LAST_UPDATED.search(build.page(f"{article.docname}.html")), article.docname
 
 
+@pytest.mark.builds
 def test_without_git_no_page_claims_a_last_update(tmp_path: Path) -> None:
     """Outside git, Sphinx would show the build date as "last updated"; it must not."""
     project = copy_project(tmp_path / "project")

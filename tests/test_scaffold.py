@@ -32,6 +32,7 @@ def project(tmp_path: Path) -> Path:
     return copy_project(tmp_path / "project")
 
 
+@pytest.mark.builds
 def test_scaffolded_article_fails_only_on_what_the_author_must_write(
     project: Path, tmp_path: Path
 ) -> None:

@@ -6,6 +6,7 @@ import html as html_lib
 import re
 from pathlib import Path
 
+import pytest
 from docutils.utils.smartquotes import educateQuotes
 
 from tests.conftest import Build, build_html, copy_project, find_articles
@@ -116,6 +117,7 @@ def test_topic_cards_show_each_article_newest_first(html: Build, articles) -> No
         assert topic_cards(html.page(f"{topic}.html")) == expected, topic
 
 
+@pytest.mark.builds
 def test_a_card_with_inline_markup_renders_it(tmp_path: Path) -> None:
     root = copy_project(tmp_path / "project")
     article = next(a for a in find_articles(root) if a.topic == "resilience")

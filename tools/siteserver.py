@@ -12,6 +12,7 @@ from __future__ import annotations
 import gzip
 import http.server
 import mimetypes
+import sys
 import threading
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -50,13 +51,23 @@ class SiteHandler(http.server.BaseHTTPRequestHandler):
         """Stay quiet."""
 
 
-def serve(site: Path, prefix: str, *, compress: bool = False) -> http.server.ThreadingHTTPServer:
+class SiteServer(http.server.ThreadingHTTPServer):
+    """A threading server that stays quiet when a browser drops a connection."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """Ignore a client that went away mid-answer (a cancelled lazy image); report the rest."""
+        if isinstance(sys.exception(), ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
+
+def serve(site: Path, prefix: str, *, compress: bool = False) -> SiteServer:
     """Serve ``site`` under ``prefix`` on a free port of 127.0.0.1, in a background thread.
 
     Stop it with ``shutdown()`` and ``server_close()``.
     """
     settings = {"root": site.resolve(), "prefix": prefix, "compress": compress}
     handler = type("Handler", (SiteHandler,), settings)
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = SiteServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server

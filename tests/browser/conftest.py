@@ -35,7 +35,7 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
-from tests.conftest import ROOT, Build
+from tests.conftest import ROOT, Build, shared
 from tools.siteserver import serve
 
 ARTIFACTS = ROOT / "artifacts"
@@ -79,10 +79,19 @@ def base_path() -> str:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def fresh_artifacts() -> None:
-    """Remove the previous run's screenshots and reports, so none is stale."""
-    for folder in ("screenshots", "axe", "print"):
-        shutil.rmtree(ARTIFACTS / folder, ignore_errors=True)
+def fresh_artifacts(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Remove the previous run's screenshots and reports, so none is stale.
+
+    Once per run: a worker that starts its browser tests later must not
+    delete what another worker has already written.
+    """
+
+    def remove(_: Path) -> dict:
+        for folder in ("screenshots", "axe", "print"):
+            shutil.rmtree(ARTIFACTS / folder, ignore_errors=True)
+        return {}
+
+    shared(tmp_path_factory, "fresh-artifacts", remove)
 
 
 @pytest.fixture(scope="session")
