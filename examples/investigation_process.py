@@ -1,15 +1,19 @@
-"""Merge logs from several sources into one ordered incident timeline.
+"""Two artifacts of an incident investigation: a merged timeline and a hypothesis board.
 
-Each source writes timestamps its own way: ISO 8601 with a UTC offset, epoch
-milliseconds, or classic syslog ("Mar 14 04:02:07") with no year and no zone.
-Each host's clock is also wrong by its own amount. This module converts every
-line to UTC, removes each source's measured clock offset, carries an
-uncertainty interval for every event, and marks the neighbors whose order the
-evidence cannot prove.
+Timeline. Each source writes timestamps its own way: ISO 8601 with a UTC
+offset, epoch milliseconds, or classic syslog ("Mar 14 04:02:07") with no year
+and no zone. Each host's clock is also wrong by its own amount. This module
+converts every line to UTC, removes each source's measured clock offset,
+carries an uncertainty interval for every event, and marks the neighbors whose
+order the evidence cannot prove.
+
+Hypothesis board. Each candidate cause has a probability and a cost to test;
+``expected_minutes`` gives the expected time until the true cause is
+confirmed by its own test, for a schedule of tests run by one or more people.
 
 Run ``python -m examples.investigation_process`` for a demo in which ignoring a
 2.34 s clock offset makes load-balancer 502s appear to start before the deploy
-that caused them.
+that caused them, followed by the expected cost of four test schedules.
 """
 
 from __future__ import annotations
@@ -317,6 +321,86 @@ def around_rollout(
     ]
 
 
+# --- The hypothesis board ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Hypothesis:
+    """One candidate cause on the board."""
+
+    name: str
+    probability: float  # belief that this is the cause; the board sums to 1
+    minutes: float  # time one person needs for a conclusive test
+
+    @property
+    def per_minute(self) -> float:
+        """Probability bought per minute of testing."""
+        return self.probability / self.minutes
+
+
+def expected_minutes(lanes: Sequence[Sequence[Hypothesis]]) -> float:
+    """Expected minutes until the true cause is confirmed.
+
+    Each lane is one person testing hypotheses in order. Exactly one
+    hypothesis on the board is true, each test settles its hypothesis, and
+    tests in different lanes do not disturb each other. A cause counts as
+    found only when its own test confirms it, never by eliminating the
+    others: the real cause may be missing from the board, so the last
+    hypothesis in a lane is tested too. The answer therefore arrives when
+    the test of the true cause finishes, and each hypothesis contributes its
+    probability times the minute its test ends.
+    """
+    total = 0.0
+    for lane in lanes:
+        ends = 0.0
+        for hypothesis in lane:
+            ends += hypothesis.minutes
+            total += hypothesis.probability * ends
+    return total
+
+
+def by_probability_per_minute(board: Iterable[Hypothesis]) -> list[Hypothesis]:
+    """The order that minimizes ``expected_minutes`` for one person."""
+    return sorted(board, key=lambda h: h.per_minute, reverse=True)
+
+
+# The demo's board. All three explain the IS / IS NOT table (only v412 hosts,
+# only the database path), which is why they are on it.
+BOARD = {
+    "H1": Hypothesis("v412's checkout query got a slow plan", 0.5, 30),
+    "H2": Hypothesis("v412's pool size exhausts db connections", 0.3, 5),
+    "H3": Hypothesis("health checks flapping on v412 hosts", 0.2, 10),
+}
+
+
+def schedules() -> dict[str, list[list[str]]]:
+    """The demo's test schedules: lanes of hypothesis keys, one lane per person."""
+    best_order = by_probability_per_minute(BOARD.values())
+    keys = {h: k for k, h in BOARD.items()}
+    return {
+        "one person, most likely first": [["H1", "H2", "H3"]],
+        "one person, by p per minute": [[keys[h] for h in best_order]],
+        # Two people dispatching by p per minute: H2 and H3 start, and H1
+        # goes to whoever frees first (H2's tester, at minute 5).
+        "two people, greedy by p per minute": [["H2", "H1"], ["H3"]],
+        "two people, slow likely test first": [["H1"], ["H2", "H3"]],
+    }
+
+
+def print_board() -> None:
+    """Print the board and the expected minutes of each schedule."""
+    print("\nhypothesis board:")
+    print(f"  {'':<3} {'hypothesis':<40} {'p':>4} {'min':>4} {'p/min':>6}")
+    for key, h in BOARD.items():
+        numbers = f"{h.probability:>4.2f} {h.minutes:>4.0f} {h.per_minute:>6.3f}"
+        print(f"  {key:<3} {h.name:<40} {numbers}")
+    print("expected minutes to the cause:")
+    for label, lanes in schedules().items():
+        shown = " | ".join(", ".join(lane) for lane in lanes)
+        minutes = expected_minutes([[BOARD[k] for k in lane] for lane in lanes])
+        print(f"  {label + ' (' + shown + ')':<56} {minutes:>5.1f}")
+
+
 def main() -> None:
     """Estimate the app's clock offset, then compare a naive and a corrected merge."""
     sent = parse_epoch_ms("1741939318000")
@@ -338,6 +422,7 @@ def main() -> None:
         gap = first(timeline, "502").at - first(timeline, "rollout").at
         print(f"\n{label}: first 502 minus rollout start = {gap / ms:+.0f} ms")
         print(render(timeline))
+    print_board()
 
 
 if __name__ == "__main__":

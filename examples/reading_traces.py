@@ -91,9 +91,12 @@ def correct_skew(spans: list[Span]) -> tuple[list[Span], dict[str, int]]:
     A client sends before its server receives and receives after the server
     replies, so a server span must fit inside the client span that called it.
     When it does not, the server host's clock is off: shift the server span
-    and its whole subtree so that it is centered in the client span (the
-    adjustment Jaeger's query service applies). Returns the corrected spans
-    and the shift applied to each moved server span, in milliseconds.
+    and its whole subtree so that it is centered in the client span, as
+    Jaeger's query service does. Unlike Jaeger, this compares service names,
+    not hosts, checks only server spans under client spans, has no cap, and
+    moves a server span longer than its client to the client's start.
+    Returns the corrected spans and the shift applied to each moved server
+    span, in milliseconds.
     """
     by_id = {s.span_id: s for s in spans}
     kids = children_of(spans)
@@ -133,9 +136,10 @@ def critical_path(spans: list[Span]) -> list[Segment]:
     the latency critical path; before it, the latest child that finished before that
     one started; and so on. Children that overlap a child already on the path
     ran in parallel and are skipped. Time inside a span when none of its chosen
-    children was running is the span's own (self) time. Children are clipped to
-    their parent's window, so a child that seems to end after its parent (skew,
-    or asynchronous work the parent did not wait for) cannot extend the path.
+    children was running is the span's own (self) time. A child that ends after
+    its parent (skew, or asynchronous work the parent did not wait for) is
+    skipped with its whole subtree, so it cannot extend the path; a child that
+    starts before its parent has only its start clipped to the parent's.
     Returns segments in time order; their lengths sum to the root's duration.
     """
     kids = children_of(spans)
@@ -151,12 +155,13 @@ def critical_path(spans: list[Span]) -> list[Segment]:
     def walk(span: Span, lo: int, hi: int) -> None:
         start, cursor = max(span.start, lo), min(span.end, hi)
         for kid in sorted(kids.get(span.span_id, []), key=lambda k: k.end, reverse=True):
-            kid_end = min(kid.end, cursor)
-            kid_start = max(kid.start, start)
-            if kid.end > cursor or kid_end <= kid_start:
-                continue  # overlaps a child already on the path: parallel work
-            own(span, kid_end, cursor)
-            walk(kid, kid_start, kid_end)
+            if kid.end > cursor:
+                continue  # still running at the cursor: parallel work, or outlives the parent
+            kid_start = max(kid.start, start)  # only a child's start is clipped
+            if kid.end <= kid_start:
+                continue  # ended before its parent started
+            own(span, kid.end, cursor)
+            walk(kid, kid_start, kid.end)
             cursor = kid_start
         own(span, start, cursor)
 
@@ -271,7 +276,10 @@ def main() -> None:
 
     print(f"trace: {root.name}, {root.duration} ms end to end")
     summed = sum(s.duration for s in fixed if s is not root)
-    print(f"summed child span time: {summed} ms (nested and parallel work count more than once)")
+    print(
+        f"summed time of the spans under the root: {summed} ms"
+        " (nested and parallel work count more than once)"
+    )
     for span_id, delta in shifts.items():
         print(f"clock skew: server span {span_id} shifted {delta:+d} ms into its client span")
     print(

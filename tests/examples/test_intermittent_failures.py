@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import random
 
 import pytest
 
@@ -11,9 +12,14 @@ from examples.intermittent_failures import (
     Z95,
     bonferroni_z,
     chance_all_pass,
+    chi_square,
     clean_run_curves,
+    comparisons,
+    confirm_on_holdout,
+    failures_to_compare,
     measure,
     rank_suspects,
+    rate_ratio,
     rate_within,
     run_interleaving,
     runs_needed,
@@ -94,6 +100,29 @@ def test_upper_bound_after_clean_runs_is_about_three_over_n():
     assert math.isclose(upper_bound_after_clean_runs(1), 0.95)
 
 
+def test_rate_ratio_separates_a_halving_only_with_enough_runs():
+    # The partial fix halves the switch probability, so the true ratio is 0.5.
+    ratio, low, high = rate_ratio(
+        measure(3000, switch_prob=0.02), 3000, measure(3000, seed=20_000, switch_prob=0.01), 3000
+    )
+    assert low < 0.5 < high < 1
+    assert low < ratio < high
+    _, low, high = rate_ratio(
+        measure(300, switch_prob=0.02), 300, measure(300, seed=20_000, switch_prob=0.01), 300
+    )
+    assert low < 1 < high  # 300 runs each cannot tell a halving from no change
+
+
+def test_rate_ratio_known_values():
+    ratio, low, high = rate_ratio(10, 1000, 10, 1000)
+    assert ratio == 1.0 and low < 1 < high
+    assert low == pytest.approx(1 / high)  # symmetric on a log scale for equal counts
+    ratio, low, high = rate_ratio(20, 1000, 0, 2000)
+    assert ratio == 0.0 and low == 0.0 and 0 < high < 1
+    with pytest.raises(ValueError):
+        rate_ratio(0, 100, 0, 100)
+
+
 def test_real_cause_ranks_first_and_hosts_are_cleared():
     suspects = rank_suspects(synthetic_requests())
     top = suspects[0]
@@ -108,12 +137,22 @@ def test_bonferroni_correction_for_the_values_scanned():
     assert bonferroni_z(100) > bonferroni_z(15)  # more values scanned, stricter bar
     requests = synthetic_requests()
     plain = {(s.attr, s.value) for s in rank_suspects(requests) if s.separated}
-    values = len(rank_suspects(requests))
-    strict = rank_suspects(requests, bonferroni_z(values))
+    scanned = rank_suspects(requests)
+    # 6 hosts + 4 hour bands + 3 idle buckets + 1 for the two versions.
+    assert len(scanned) == 15 and comparisons(scanned) == 14
+    strict = rank_suspects(requests, bonferroni_z(comparisons(scanned)))
     corrected = {(s.attr, s.value) for s in strict if s.separated}
-    assert values == 15
     assert corrected < plain  # the correction can only remove suspects
     assert ("conn_idle", ">=5s") in corrected and ("version", "v42") not in corrected
+
+
+def test_holdout_confirms_the_scan_without_the_version():
+    requests = synthetic_requests()
+    picked, confirmed, z = confirm_on_holdout(requests[:10_000], requests[10_000:])
+    assert "conn_idle=>=5s" in confirmed
+    assert set(confirmed) <= set(picked)
+    assert z == pytest.approx(bonferroni_z(len(picked)))
+    assert "version=v42" in picked and "version=v42" not in confirmed
 
 
 def test_confounded_suspect_vanishes_when_stratified():
@@ -163,3 +202,41 @@ def test_the_figure_plots_the_clean_run_curves():
         [(runs_needed(r), 100 * chance_all_pass(r, runs_needed(r))) for r in (0.1, 0.05, 0.02)]
         + [(10, 100 * chance_all_pass(0.02, 10))]
     )
+
+
+def test_failures_to_compare_gives_about_the_planned_power():
+    assert failures_to_compare(0.5) == 63
+    assert failures_to_compare(0.8) == 628
+    # Simulate equal exposures at a 2 % rate before and 1 % after, sized for 63 failures.
+    rng = random.Random(5)
+    runs = round(63 / (0.02 + 0.01))
+    shown = 0
+    for _ in range(300):
+        before = sum(rng.random() < 0.02 for _ in range(runs))
+        after = sum(rng.random() < 0.01 for _ in range(runs))
+        shown += rate_ratio(before, runs, after, runs)[2] < 1
+    assert 0.65 < shown / 300 < 0.9
+    with pytest.raises(ValueError):
+        failures_to_compare(1.0)
+
+
+def test_chi_square_known_values_and_thin_bins():
+    assert chi_square([(10, 100), (10, 100)]) == (0.0, 1)
+    statistic, df = chi_square([(30, 100), (10, 100)])
+    assert df == 1 and statistic == pytest.approx(12.5)  # the 2x2 Pearson statistic
+    # A bin expecting under 5 failures is left out, whatever it holds.
+    assert chi_square([(10, 100), (10, 100), (1, 1)])[1] == 1
+
+
+def test_time_of_day_pattern_vanishes_within_idle_strata():
+    table = rate_within(synthetic_requests(), "hours", ("conn_idle", ">=5s"))
+    bands = sorted({band for _, band in table})
+    overall = [
+        (table[(False, b)][0] + table[(True, b)][0], table[(False, b)][1] + table[(True, b)][1])
+        for b in bands
+    ]
+    assert chi_square(overall)[0] > 100  # far past 7.81, the 5 % point on 3 df
+    exposed, df = chi_square([table[(True, b)] for b in bands])
+    assert df == 2 and exposed < 5.99  # the 12-17 band saw one exposed request
+    intervals = [wilson_interval(*table[(False, b)]) for b in bands]
+    assert max(lo for lo, _ in intervals) < min(hi for _, hi in intervals)

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta, timezone
+from itertools import permutations, product
 
 import pytest
 
 from examples.investigation_process import (
     APP_LOG,
+    BOARD,
     DB_LOG,
     LB_LOG,
+    Hypothesis,
     Source,
     SyslogClock,
     TimestampError,
     around_rollout,
+    by_probability_per_minute,
     demo_sources,
+    expected_minutes,
     first,
     load,
     merge,
@@ -23,6 +29,7 @@ from examples.investigation_process import (
     parse_epoch_ms,
     parse_iso8601,
     render,
+    schedules,
 )
 from tests.figures import draw, lines
 
@@ -184,3 +191,67 @@ def test_the_timeline_figure_plots_the_merged_events() -> None:
         (bars,) = figure.axes[axes].collections
         drawn = [((a[0] + b[0]) / 2, (b[0] - a[0]) / 2, a[1]) for a, b in bars.get_segments()]
         assert drawn == [(p.offset_ms, p.half_width_ms, rows[p.source]) for p in points]
+
+
+def _minutes(lanes: list[list[str]]) -> float:
+    return expected_minutes([[BOARD[key] for key in lane] for lane in lanes])
+
+
+def test_the_board_is_one_belief_spread_over_its_hypotheses() -> None:
+    assert sum(h.probability for h in BOARD.values()) == pytest.approx(1.0)
+
+
+def test_expected_minutes_of_the_demo_schedules() -> None:
+    got = {label: _minutes(lanes) for label, lanes in schedules().items()}
+    assert got == pytest.approx(
+        {
+            "one person, most likely first": 34.5,
+            "one person, by p per minute": 27.0,
+            "two people, greedy by p per minute": 21.0,
+            "two people, slow likely test first": 19.5,
+        }
+    )
+    # The article's "about 22 % less" for the p-per-minute order.
+    saving = 1 - got["one person, by p per minute"] / got["one person, most likely first"]
+    assert round(100 * saving) == 22
+
+
+def test_p_per_minute_is_the_best_order_for_one_person() -> None:
+    rng = random.Random(24)
+    boards = [list(BOARD.values())]
+    for _ in range(200):
+        weights = [rng.random() for _ in range(4)]
+        boards.append(
+            [
+                Hypothesis(f"h{i}", w / sum(weights), rng.choice([1, 2, 5, 10, 30, 60]))
+                for i, w in enumerate(weights)
+            ]
+        )
+    for board in boards:
+        best = min(expected_minutes([list(order)]) for order in permutations(board))
+        assert expected_minutes([by_probability_per_minute(board)]) == pytest.approx(best)
+
+
+def test_with_two_people_the_slow_likely_test_starts_at_once() -> None:
+    keys = list(BOARD)
+    results = {}
+    for lanes_of in product((0, 1), repeat=len(keys)):
+        for order in permutations(keys):
+            lanes: list[list[str]] = [[], []]
+            for key in order:
+                lanes[lanes_of[keys.index(key)]].append(key)
+            results[str(lanes)] = _minutes(lanes)
+    assert min(results.values()) == pytest.approx(19.5)
+    best = min(results, key=results.__getitem__)
+    assert best in (str([["H1"], ["H2", "H3"]]), str([["H2", "H3"], ["H1"]]))
+    # Dispatching by p per minute is not optimal once there are two lanes.
+    assert _minutes(schedules()["two people, greedy by p per minute"]) > min(results.values())
+
+
+def test_the_last_hypothesis_is_confirmed_not_inferred() -> None:
+    # The board may lack the real cause, so ruling out H2 and H3 does not
+    # prove H1: its own 30-minute test still runs, ending at minute 45.
+    order = [BOARD["H2"], BOARD["H3"], BOARD["H1"]]
+    assert expected_minutes([order]) == pytest.approx(0.3 * 5 + 0.2 * 15 + 0.5 * 45)
+    by_elimination = 0.3 * 5 + 0.2 * 15 + 0.5 * 15
+    assert expected_minutes([order]) > by_elimination

@@ -87,14 +87,27 @@ def test_uncorrected_skew_invents_a_gap():
     assert any(seg.span_id == "a5" for seg, _ in raw_gaps)
 
 
-def test_child_ending_after_parent_cannot_extend_the_path():
+def test_child_ending_after_parent_is_skipped_with_its_subtree():
     spans = [
         Span("root", None, "api", "GET /x", "server", 0, 100),
         Span("fire", "root", "api", "send email", "internal", 50, 900),
+        Span("smtp", "fire", "api", "SMTP connect", "client", 60, 80),
     ]
     path = critical_path(spans)
     assert sum(seg.length for seg in path) == 100
     assert all(seg.span_id == "root" for seg in path)
+
+
+def test_child_starting_before_parent_has_only_its_start_clipped():
+    spans = [
+        Span("root", None, "api", "GET /x", "server", 0, 100),
+        Span("early", "root", "db", "SELECT", "server", -20, 50),
+    ]
+    path = critical_path(spans)
+    assert [(seg.span_id, seg.start, seg.end) for seg in path] == [
+        ("early", 0, 50),
+        ("root", 50, 100),
+    ]
 
 
 def test_orphans_reveal_broken_propagation():
