@@ -54,6 +54,8 @@ def build_html(session: nox.Session, *, serve: bool = False) -> None:
             "handbook",  # and so does a change to the local extension
             "--watch",
             "examples",  # and to an included example
+            "-d",  # build state beside the output, as handbook.build keeps it for `nox -s docs`
+            f"{BUILD['html-dir']}.doctrees",
             SOURCE,
             BUILD["html-dir"],
             *session.posargs,

@@ -403,7 +403,7 @@ def main() -> None:
         "idle >= 5 s": above,
     }
     for label, cells in strata.items():
-        shown = ", ".join(f"{b} {k}/{n}" for b, (k, n) in zip(names, cells))
+        shown = ", ".join(f"{b} {k}/{n}" for b, (k, n) in zip(names, cells, strict=True))
         statistic, df = chi_square(cells)
         print(f"  {label}: {shown}; chi-square {statistic:.1f} on {df} df")
 

@@ -10,6 +10,12 @@ full log is. This prints those, and exits with Sphinx's own code (2).
 
 It reads Sphinx's crash report as text ("The full traceback has been saved
 in:"); if that report ever changes shape, the report is printed unchanged.
+
+It also keeps build state out of what gets published: without ``-d``, Sphinx
+puts its doctrees (the pickled environment, and the extension's record of the
+archive pages it wrote) inside the output folder, which Read the Docs copies
+whole. Here they go beside it instead, in ``<output folder>.doctrees``
+(``_build/html.doctrees`` for ``_build/html``), one per output folder as before.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import re
 import subprocess
 import sys
 import threading
+from pathlib import Path
 from typing import TextIO
 
 # The lines that start Sphinx's crash report (sphinx/_cli/util/errors.py).
@@ -42,6 +49,21 @@ def source_dir(argv: list[str]) -> str:
     from sphinx.cmd.build import get_parser  # the parser sphinx-build itself uses
 
     return str(get_parser().parse_args(argv).sourcedir)
+
+
+def with_doctrees_beside_output(argv: list[str]) -> list[str]:
+    """``argv`` with ``-d <output folder>.doctrees`` when it names no doctree folder.
+
+    Make mode (``-M``) already keeps doctrees in ``<build folder>/doctrees``.
+    """
+    if argv[:1] == ["-M"]:
+        return argv
+    from sphinx.cmd.build import get_parser
+
+    parsed = get_parser().parse_args(argv)
+    if parsed.doctreedir:
+        return argv
+    return ["-d", f"{Path(parsed.outputdir)}.doctrees", *argv]
 
 
 def short_report(report: list[str], docname: str | None, source: str) -> str | None:
@@ -81,7 +103,7 @@ def relay(stream: TextIO, out: TextIO, seen: dict[str, str], report: list[str] |
 def main(argv: list[str]) -> int:
     """Run ``python -m sphinx argv``; return its exit code."""
     child = subprocess.Popen(
-        [sys.executable, "-m", "sphinx", *argv],
+        [sys.executable, "-m", "sphinx", *with_doctrees_beside_output(argv)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -18,7 +18,8 @@ directions:
 - Archive pages and feeds depend on post metadata, the navigation and the
   templates. They are regenerated only when the site signature, the HTML
   configuration or a template changed since they were written (a key stored
-  next to them, in ``.handbook-archives``), or when one is missing.
+  with the doctrees, in ``handbook-archives.json``, naming the output folder
+  it describes, so nothing of it is published), or when one is missing.
 - Pages a clean build would not write are deleted: the HTML of a deleted
   source (Sphinx keeps it) and the page and feed of a tag or year that no
   longer has articles.
@@ -51,7 +52,9 @@ ARCHIVE_PAGES = "_handbook_archive_pages"  # on the app: every archive page, wri
 ARCHIVES_WRITTEN = "_handbook_archives"  # on the app: this build's key and the stored one
 FEEDS_WRITTEN = "handbook_feeds_written"  # on the app: whether this build wrote the feeds
 REMOVED = "_handbook_removed_docs"  # on the app: documents whose sources were deleted
-KEY_FILE = ".handbook-archives"  # in the output folder: the key and pages of its archives
+# Beside the doctrees, never in the published output folder: the output folder
+# this record describes, and the key and pages of the archives written there.
+KEY_FILE = "handbook-archives.json"
 POST_FIELDS = ("title", "date", "update", "tags", "category", "author", "location", "language")
 
 
@@ -179,13 +182,20 @@ def archives_key(app: Sphinx) -> str:
 
 
 def stored_archives(app: Sphinx) -> dict[str, Any]:
-    """What the output folder holds: the key its archives were written with, and their pages."""
-    path = Path(app.outdir) / KEY_FILE
+    """What the output folder holds: the key its archives were written with, and their pages.
+
+    The record lives beside the doctrees, so it only counts for the output
+    folder it names; a page missing from that folder is written again anyway
+    (:func:`archive_pages`).
+    """
+    nothing: dict[str, Any] = {"key": None, "pages": []}
     try:
-        stored = json.loads(path.read_text(encoding="utf-8"))
+        stored = json.loads((Path(app.doctreedir) / KEY_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return {"key": None, "pages": []}
-    return stored if isinstance(stored, dict) else {"key": None, "pages": []}
+        return nothing
+    if not isinstance(stored, dict) or stored.get("outdir") != str(Path(app.outdir).resolve()):
+        return nothing
+    return stored
 
 
 def archives_outdated(app: Sphinx) -> bool:
@@ -249,9 +259,11 @@ def finish_outputs(app: Sphinx, exception: Exception | None) -> None:
     for page in sorted(set(state["stored"].get("pages", [])) - set(pages)):
         _unlink(outdir / page / "atom.xml")
         _unlink(app.builder.get_output_path(page))
-    stored = {"key": state["key"], "pages": sorted(pages)}
+    stored = {"outdir": str(outdir.resolve()), "key": state["key"], "pages": sorted(pages)}
     if stored != state["stored"]:
-        (outdir / KEY_FILE).write_text(json.dumps(stored, indent=1) + "\n", encoding="utf-8")
+        record = Path(app.doctreedir) / KEY_FILE
+        record.parent.mkdir(parents=True, exist_ok=True)
+        record.write_text(json.dumps(stored, indent=1) + "\n", encoding="utf-8")
 
 
 def replace_ablog_generators(app: Sphinx) -> None:

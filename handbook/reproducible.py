@@ -4,8 +4,8 @@ The one date Sphinx takes from the clock is ``today``: the PDF's title page
 and ``|today|``. This module sets it from ``SOURCE_DATE_EPOCH`` when that is
 set (the reproducible-builds convention), else from the time of the last
 commit, so two builds of one commit are identical wherever and whenever they
-run. Outside a git checkout, with no ``SOURCE_DATE_EPOCH``, Sphinx's default
-(the build date) stands.
+run; the PDF's creation date too (:func:`set_today`). Outside a git checkout,
+with no ``SOURCE_DATE_EPOCH``, Sphinx's default (the build date) stands.
 """
 
 from __future__ import annotations
@@ -38,9 +38,18 @@ def source_date_epoch(root: Path) -> int | None:
 
 
 def set_today(app: Sphinx, config: Config) -> None:
-    """Fill ``today`` from the source date unless conf.py set it."""
-    epoch = None if config.today else source_date_epoch(Path(app.confdir))
-    if epoch is not None:
+    """Fill ``today`` from the source date unless conf.py set it.
+
+    The date also goes into this process's ``SOURCE_DATE_EPOCH``, which the
+    TeX tools that ``-M latexpdf`` runs after the build inherit: xdvipdfmx then
+    writes it as the PDF's creation date, instead of the clock time, and
+    derives the file identifier from it, so two PDFs of one commit are equal.
+    """
+    epoch = source_date_epoch(Path(app.confdir))
+    if epoch is None:
+        return
+    os.environ.setdefault("SOURCE_DATE_EPOCH", str(epoch))
+    if not config.today:
         config.today = dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%B %d, %Y")
 
 

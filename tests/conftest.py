@@ -109,9 +109,14 @@ class Build:
         """Return the text of one output file, such as ``index.html``."""
         return (self.outdir / name).read_text(encoding="utf-8")
 
+    @property
+    def doctrees(self) -> Path:
+        """Where the build kept its state: beside the output folder (handbook/build.py)."""
+        return self.outdir.with_name(f"{self.outdir.name}.doctrees")
+
     def environment(self) -> Any:
-        """The pickled build environment, for a build with ``-d <outdir>/.doctrees``."""
-        with open(self.outdir / ".doctrees" / "environment.pickle", "rb") as handle:
+        """The pickled build environment."""
+        with open(self.doctrees / "environment.pickle", "rb") as handle:
             return pickle.load(handle)
 
 
@@ -199,7 +204,7 @@ def html(tmp_path_factory: pytest.TempPathFactory) -> Build:
     """
 
     def make(outdir: Path) -> dict:
-        build = build_html(ROOT, outdir, "-d", str(outdir / ".doctrees"))
+        build = build_html(ROOT, outdir)  # as `nox -s docs` builds it
         return {"returncode": build.returncode, "log": build.log}
 
     made = shared(tmp_path_factory, "html", make)

@@ -72,6 +72,45 @@ def test_lock_files_pin_every_package_with_hashes() -> None:
                 assert "--hash=sha256:" in block, f"{lock.name}: {block.splitlines()[0]}"
 
 
+def pins(lock: str) -> dict[str, str]:
+    """Package name (normalized) -> pinned version, from one lock file of requirements/."""
+    from packaging.utils import canonicalize_name
+
+    text = (ROOT / "requirements" / f"{lock}.txt").read_text()
+    return {
+        canonicalize_name(name): version
+        for name, version in re.findall(r"(?m)^([A-Za-z0-9._-]+)(?:\[[^\]]*\])?==(\S+)", text)
+    }
+
+
+@pytest.mark.parametrize(
+    ("lock", "declared"),
+    [("docs", "dependencies"), ("test", "test"), ("lint", "lint"), ("nox", "nox")],
+)
+def test_lock_files_satisfy_what_pyproject_declares(lock: str, declared: str) -> None:
+    # A requirement added to or changed in pyproject.toml without `nox -s lock` fails here.
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    lines = (
+        project["project"]["dependencies"]
+        if declared == "dependencies"
+        else project["dependency-groups"][declared]
+    )
+    pinned = pins(lock)
+    for line in lines:
+        requirement = Requirement(line)
+        name = canonicalize_name(requirement.name)
+        assert name in pinned, (
+            f"{requirement.name} is not in requirements/{lock}.txt: run nox -s lock"
+        )
+        assert requirement.specifier.contains(pinned[name], prereleases=True), (
+            f"requirements/{lock}.txt pins {requirement.name}=={pinned[name]}, outside "
+            f"'{requirement.specifier}' in pyproject.toml: run nox -s lock"
+        )
+
+
 def test_sphinx_lock_supports_python_3_11() -> None:
     # Sphinx 9.1 needs Python 3.12; the lock must keep 3.11 supported.
     docs = (ROOT / "requirements" / "docs.txt").read_text()

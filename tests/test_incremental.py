@@ -79,6 +79,19 @@ def test_sitemap_stays_complete_after_a_one_file_edit(project: Path) -> None:
 
 
 @pytest.mark.builds
+def test_archive_pages_deleted_from_the_output_are_written_again(project: Path) -> None:
+    # The record of written archives lives with the doctrees, outside the output
+    # folder; deleting output (but not doctrees) must not leave the archives gone.
+    tag_pages = sorted((project / "_build" / "articles" / "tag").glob("*.html"))
+    assert tag_pages, "no tag archive page was written"
+    for page in tag_pages:
+        page.unlink()
+    again = build_html(project, project / "_build")
+    assert again.returncode == 0, again.log
+    assert all(page.is_file() for page in tag_pages), "a deleted archive page was not rewritten"
+
+
+@pytest.mark.builds
 def test_adding_an_article_updates_every_page_like_a_clean_build(
     project: Path, tmp_path: Path
 ) -> None:

@@ -125,6 +125,25 @@ def test_pdf_date_is_the_commit_date_not_the_clock(tmp_path: Path) -> None:
     assert r"\date{July 17, 2025}" in (project / "latex" / "handbook.tex").read_text()
 
 
+def test_the_published_folder_holds_the_site_alone(html: Build) -> None:
+    # Read the Docs copies the HTML folder whole (.readthedocs.yaml): build
+    # state there would be published. Sphinx's own .buildinfo is the exception.
+    leaked = sorted(
+        path.relative_to(html.outdir).as_posix()
+        for path in html.outdir.rglob("*")
+        if path.is_file()
+        and (
+            any(part.startswith(".") for part in path.relative_to(html.outdir).parts)
+            or path.suffix in {".pickle", ".doctree"}
+        )
+        and path.relative_to(html.outdir).as_posix() != ".buildinfo"
+    )
+    assert not leaked, f"build state in the published folder: {leaked[:10]}"
+    # ... and it is kept beside it instead, where the next build finds it.
+    assert (html.doctrees / "environment.pickle").is_file()
+    assert (html.doctrees / "handbook-archives.json").is_file()
+
+
 # -- Link integrity ----------------------------------------------------------------
 
 

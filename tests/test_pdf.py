@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
+
+from tests.conftest import ROOT
 
 
 def flatten(outline: list) -> list:
@@ -61,3 +65,13 @@ def test_every_character_has_a_glyph(pdf: Path) -> None:
     log = (pdf.parent / "handbook.log").read_text(encoding="utf-8", errors="replace")
     missing = sorted(set(re.findall(r"Missing character: There is no (\S+)", log)))
     assert not missing, f"characters the PDF fonts cannot show: {missing}"
+
+
+def test_pdf_creation_date_is_the_commit_time_not_the_clock(reader: PdfReader) -> None:
+    # handbook/reproducible.py passes the commit time to xdvipdfmx (SOURCE_DATE_EPOCH).
+    commit = subprocess.run(
+        ["git", "log", "-1", "--format=%ct"], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    expected = dt.datetime.fromtimestamp(int(commit.stdout), dt.UTC).strftime("D:%Y%m%d%H%M%S")
+    assert reader.metadata is not None
+    assert reader.metadata["/CreationDate"].startswith(expected), reader.metadata
