@@ -8,7 +8,9 @@ chunks of the input, first large ones, then smaller ones, and stops at a
 
 The demo reduces a 40-line log batch that crashes a ``key=value`` parser to a
 four-character line, and shows how a sloppy test ("any exception") shrinks
-the input to a different failure instead.
+the input to a different failure instead. It repeats the reduction on the
+story's 8,192-byte line, and runs the exit-code probe a ``git bisect run``
+script would use on models of four commits.
 
 Run ``python -m examples.bug_investigation``.
 """
@@ -110,16 +112,14 @@ def is_one_minimal(items: Sequence[T], fails: Callable[[list[T]], bool]) -> bool
 
 
 class ParseError(ValueError):
-    """Malformed input, reported the way the parser intends."""
+    """The parser's own exception for a malformed line; the caller counts or quarantines it."""
 
 
-def parse_fields(line: str, *, check_escape_bounds: bool = True) -> dict[str, str]:
-    """Parse ``key=value`` pairs separated by spaces.
+def parse_fields(line: str) -> dict[str, str]:
+    """Parse ``key=value`` pairs separated by spaces; the parser after the fix.
 
     Values may be double-quoted; inside quotes a backslash escapes the next
-    character. With ``check_escape_bounds=False`` this is release v411, which
-    reads past the end of a line that stops right after a backslash and
-    crashes with IndexError instead of raising ParseError.
+    character. Malformed input raises ParseError, and nothing else.
     """
     fields: dict[str, str] = {}
     i, end = 0, len(line)
@@ -138,8 +138,8 @@ def parse_fields(line: str, *, check_escape_bounds: bool = True) -> dict[str, st
                 if i >= end:
                     raise ParseError(f"unterminated quoted value for {key!r}")
                 char = line[i]
-                if char == "\\":
-                    if check_escape_bounds and i + 1 >= end:
+                if char == "\\":  # escape: keep the next character
+                    if i + 1 >= end:  # the fix: a backslash with nothing after it
                         raise ParseError(f"unterminated quoted value for {key!r}")
                     chars.append(line[i + 1])
                     i += 2
@@ -157,20 +157,73 @@ def parse_fields(line: str, *, check_escape_bounds: bool = True) -> dict[str, st
     return fields
 
 
-def parse_batch(text: str, *, check_escape_bounds: bool = True) -> list[dict[str, str]]:
-    """Parse every non-empty line of a batch."""
-    return [
-        parse_fields(line, check_escape_bounds=check_escape_bounds)
-        for line in text.splitlines()
-        if line
-    ]
+def parse_fields_v411(line: str) -> dict[str, str]:
+    """The parser as released up to v411, kept only to demonstrate the bug.
+
+    The reductions and the bisect models below run it, and a test shows that
+    the regression test fails on it. It is ``parse_fields`` without the fix:
+    a line that stops right after a backslash inside quotes makes it read
+    ``line[i + 1]`` past the end and raise IndexError.
+    """
+    fields: dict[str, str] = {}
+    i, end = 0, len(line)
+    while i < end:
+        if line[i] == " ":
+            i += 1
+            continue
+        eq = line.find("=", i)
+        if eq == -1 or eq == i or " " in line[i:eq]:
+            raise ParseError(f"expected key=value at column {i}")
+        key, i = line[i:eq], eq + 1
+        if i < end and line[i] == '"':
+            i += 1
+            chars: list[str] = []
+            while True:
+                if i >= end:
+                    raise ParseError(f"unterminated quoted value for {key!r}")
+                char = line[i]
+                if char == "\\":  # escape: keep the next character
+                    chars.append(line[i + 1])
+                    i += 2
+                elif char == '"':
+                    i += 1
+                    break
+                else:
+                    chars.append(char)
+                    i += 1
+            fields[key] = "".join(chars)
+        else:
+            stop = line.find(" ", i)
+            stop = end if stop == -1 else stop
+            fields[key], i = line[i:stop], stop
+    return fields
+
+
+Parser = Callable[[str], dict[str, str]]
+
+
+def parse_batch(text: str, parse: Parser = parse_fields) -> list[dict[str, str]]:
+    """The worker's loop, without its error handling: ``parse`` each non-empty line of a batch."""
+    return [parse(line) for line in text.splitlines() if line]
+
+
+def is_production_signature(exc: BaseException) -> bool:
+    """The failure production saw: IndexError from reading past the end of a string."""
+    return isinstance(exc, IndexError) and str(exc) == "string index out of range"
 
 
 def crashes_like_production(text: str) -> bool:
-    """The precise test: v411 dies with IndexError, the production signature."""
+    """The precise test: does v411 fail on ``text`` with the production signature?
+
+    ParseError is the parser rejecting input on purpose, so it counts as a
+    pass. Any other exception, including an IndexError with another message,
+    propagates and stops the reduction: it is a different failure, to look at.
+    """
     try:
-        parse_batch(text, check_escape_bounds=False)
-    except IndexError:
+        parse_batch(text, parse_fields_v411)
+    except IndexError as exc:
+        if not is_production_signature(exc):
+            raise
         return True
     except ParseError:
         return False
@@ -180,32 +233,90 @@ def crashes_like_production(text: str) -> bool:
 def any_exception(text: str) -> bool:
     """The sloppy test: any exception counts as 'the bug'."""
     try:
-        parse_batch(text, check_escape_bounds=False)
+        parse_batch(text, parse_fields_v411)
     except Exception:
         return True
     return False
 
 
-def make_batch(seed: int = 7, lines: int = 40, bad_line: int = 27) -> str:
-    """A deterministic log batch; one line was cut by a reader's byte limit.
-
-    The cut lands right after the first backslash of an escaped ``\\\\`` pair
-    in a quoted Windows path, which is what crashes v411.
-    """
+def make_rows(seed: int = 7, lines: int = 40) -> list[str]:
+    """A deterministic log batch as the service wrote it, one ``key=value`` row per line."""
     rng = random.Random(seed)
     rows = []
     for number in range(lines):
         job = rng.randint(100, 999)
         path = f"C:\\\\builds\\\\job-{job}\\\\out"
-        row = (
+        rows.append(
             f"ts=2025-04-17T10:{number // 60:02d}:{number % 60:02d}Z level=info "
             f'host=win-build-{rng.randint(1, 9)} path="{path}" bytes={rng.randint(10, 99999)} '
             f'msg="artifact stored"'
         )
-        if number == bad_line:
-            row = row[: row.index("\\\\") + 1]
-        rows.append(row)
+    return rows
+
+
+def make_batch(seed: int = 7, lines: int = 40, bad_line: int = 27) -> str:
+    """The demo batch: row ``bad_line`` is cut right after a backslash, as a byte limit would.
+
+    The cut lands right after the first backslash of an escaped ``\\\\`` pair
+    in a quoted Windows path, which is what crashes v411. The row is short
+    (61 characters) so that the output and the figure stay readable.
+    """
+    rows = make_rows(seed, lines)
+    row = rows[bad_line]
+    rows[bad_line] = row[: row.index("\\\\") + 1]
     return "\n".join(rows)
+
+
+# --- The story's batch, and the probe for git bisect -------------------------
+
+LINE_LIMIT = 8192  # bytes; once the limit was added, the batch reader cuts longer lines here
+
+
+def story_batch(seed: int = 7, lines: int = 40, bad_line: int = 27) -> str:
+    """The batch as production wrote it: row ``bad_line`` is long and uncut.
+
+    A ``note=`` field pads the row so that its first ``LINE_LIMIT`` bytes end
+    right after the same backslash as the demo's cut row.
+    """
+    rows = make_rows(seed, lines)
+    row = rows[bad_line]
+    cut, start = row.index("\\\\") + 1, row.index("path=")
+    padding = "x" * (LINE_LIMIT - cut - len("note= "))
+    rows[bad_line] = f"{row[:start]}note={padding} {row[start:]}"
+    return "\n".join(rows)
+
+
+def read_batch(raw: str, limit: int | None) -> str:
+    """The batch reader: it kept lines whole (``limit=None``), later cut them at ``limit`` bytes."""
+    if limit is None:
+        return raw
+    return "\n".join(line.encode()[:limit].decode(errors="ignore") for line in raw.split("\n"))
+
+
+GOOD, BAD, SKIP = 0, 1, 125  # what `git bisect run` reads from the probe's exit code
+
+
+def bisect_probe(build: Callable[[], Callable[[str], object]], raw: str, runs: int = 1) -> int:
+    """Exit code for ``git bisect run``: is the production failure present at this commit?
+
+    ``build`` returns the commit's ingest pipeline (reader and parser) or
+    raises if the commit cannot be built. Only the production signature is
+    "bad"; a commit is "good" only after ``runs`` clean runs.
+    """
+    try:
+        pipeline = build()
+    except Exception:  # does not build or import: says nothing about the bug
+        return SKIP
+    for _ in range(runs):
+        try:
+            pipeline(raw)
+        except ParseError:
+            continue  # the parser rejecting bad input on purpose is not this bug
+        except Exception as exc:
+            if is_production_signature(exc):
+                return BAD
+            return SKIP  # another failure hides this one: cannot tell
+    return GOOD
 
 
 def shrink_traces() -> dict[str, list[tuple[int, bool]]]:
@@ -261,10 +372,21 @@ def main() -> None:
         f"in {direct.tests} tests"
     )
 
+    story = read_batch(story_batch(), LINE_LIMIT)
+    story_lines = ddmin(story.splitlines(), lambda kept: crashes_like_production("\n".join(kept)))
+    (long_line,) = story_lines.result
+    story_chars = ddmin(long_line, lambda kept: crashes_like_production("".join(kept)))
+    tests = story_lines.tests + story_chars.tests
+    story_minimal = "".join(story_chars.result)
+    print(
+        f"story-sized line ({len(long_line.encode())} bytes): "
+        f"{story_lines.tests} + {story_chars.tests} = {tests} tests to [{story_minimal}]"
+    )
+
     sloppy = ddmin(line, lambda kept: any_exception("".join(kept)))
     sloppy_text = "".join(sloppy.result)
     try:
-        parse_batch(sloppy_text, check_escape_bounds=False)
+        parse_batch(sloppy_text, parse_fields_v411)
     except Exception as exc:
         print(f"'any exception' test shrinks to [{sloppy_text}]: {type(exc).__name__}: {exc}")
 
@@ -272,6 +394,26 @@ def main() -> None:
         parse_fields(minimal)
     except ParseError as exc:
         print(f"fixed parser on [{minimal}]: ParseError: {exc}")
+
+    def does_not_build() -> Callable[[str], object]:
+        raise ImportError("cannot import name 'parse_batch'")
+
+    commits: dict[str, Callable[[], Callable[[str], object]]] = {
+        "reader keeps lines": lambda: (
+            lambda raw: parse_batch(read_batch(raw, None), parse_fields_v411)
+        ),
+        f"reader cuts at {LINE_LIMIT}": lambda: (
+            lambda raw: parse_batch(read_batch(raw, LINE_LIMIT), parse_fields_v411)
+        ),
+        "broken build": does_not_build,
+        "parser fixed": lambda: lambda raw: parse_batch(read_batch(raw, LINE_LIMIT)),
+    }
+    codes = ", ".join(
+        f"{name} {bisect_probe(build, story_batch())}" for name, build in commits.items()
+    )
+    print(f"bisect probe on the uncut batch: {codes}")
+    old = bisect_probe(commits["reader keeps lines"], minimal)
+    print(f"bisect probe on [{minimal}]: reader keeps lines {old}")
 
 
 if __name__ == "__main__":

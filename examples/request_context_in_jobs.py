@@ -4,16 +4,19 @@ The request side captures what the job needs (trace context, correlation and
 causation ids, tenant, the acting user's id, an idempotency key, timing) into
 a versioned, JSON-serializable :class:`JobEnvelope`. The worker validates the
 envelope, drops it if it is stale, and restores the context in a fresh
-:mod:`contextvars` context for the duration of the job. Nothing ambient
+:mod:`contextvars` context for the duration of the job, where the handler
+checks again that the user may still do what the job asks. Nothing ambient
 (globals, thread-locals, request objects) crosses the queue. The job runs in
 a trace of its own whose first span links to the producer span, and the
-worker ignores (and counts) envelope fields it does not know.
+worker ignores (and counts) envelope fields it does not know. A small static
+check finds job code that reads request state from ambient sources.
 
 Run ``python -m examples.request_context_in_jobs`` for a demonstration.
 """
 
 from __future__ import annotations
 
+import ast
 import contextvars
 import json
 import logging
@@ -247,9 +250,24 @@ Handler = Callable[[dict[str, Any]], Any]
 class Outcome:
     """What happened to one message, for metrics and tests."""
 
-    status: str  # "done", "stale" or "rejected"
+    status: str  # "done", "stale", "rejected" or "denied"
     detail: str = ""
     result: Any = None
+
+
+class Denied(Exception):
+    """The job's user may no longer do what it asks: a final outcome, never retried."""
+
+
+def authorize(context: RequestContext, action: str, grants: set[tuple[str, str, str]]) -> None:
+    """Check at run time that the job's user may still do ``action`` in its tenant.
+
+    ``grants`` stands in for the authorization service the worker calls with its
+    own identity, holding (tenant, user, action). A revoked grant and a deleted
+    user get the same answer.
+    """
+    if (context.tenant, context.principal, action) not in grants:
+        raise Denied(f"{context.principal} may no longer {action} in {context.tenant}")
 
 
 def run_job(
@@ -258,8 +276,10 @@ def run_job(
     """Validate an envelope, drop it if stale, and run ``handler`` in its context.
 
     The job gets a trace of its own whose consumer span links to the producer
-    span. The handler runs inside a fresh :class:`contextvars.Context`, so
-    nothing it sets leaks into the next job on the same worker thread.
+    span. The handler runs inside a fresh :class:`contextvars.Context`, so no
+    context variable it sets outlives the job; thread-locals and globals it
+    writes are not reset. A handler that raises :class:`Denied` ends the job
+    as "denied".
     """
     try:
         envelope = JobEnvelope.from_json(raw, unknown)
@@ -286,7 +306,11 @@ def run_job(
         current.set(job_context)
         return handler(envelope.payload)
 
-    return Outcome("done", result=contextvars.Context().run(in_context))
+    try:
+        result = contextvars.Context().run(in_context)
+    except Denied as error:
+        return Outcome("denied", str(error))
+    return Outcome("done", result=result)
 
 
 # -- Logging: every line carries the context --------------------------------------
@@ -345,6 +369,55 @@ def thread_local_leak(requests: list[tuple[str, bool]]) -> list[str | None]:
         return [pool.submit(handle, tenant, sets).result() for tenant, sets in requests]
 
 
+# -- A check for ambient reads in job code -----------------------------------------
+
+# Modules whose names hold per-request or per-thread state, and those names.
+AMBIENT = {"flask": {"g", "request", "session"}, "threading": {"local"}}
+
+
+def ambient_reads(source: str) -> list[str]:
+    """Where job code reads request state it was not given, as "line N: module.name".
+
+    Flags names imported from :data:`AMBIENT`, whether imported by name
+    (``from flask import g``) or used through the module (``threading.local``).
+    """
+    tree = ast.parse(source)
+    names: dict[str, str] = {}  # local name -> "module.name"
+    modules: dict[str, str] = {}  # local alias -> module
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module in AMBIENT:
+            for alias in node.names:
+                if alias.name in AMBIENT[node.module]:
+                    names[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name in AMBIENT:
+                    modules[alias.asname or alias.name] = alias.name
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id in names:
+            found.append((node.lineno, names[node.id]))
+        elif (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in modules
+            and node.attr in AMBIENT[modules[node.value.id]]
+        ):
+            found.append((node.lineno, f"{modules[node.value.id]}.{node.attr}"))
+    return [f"line {line}: {name}" for line, name in sorted(found)]
+
+
+JOB_WITH_AMBIENT_READS = """\
+from flask import g
+import threading
+
+def export(payload):
+    tenant = g.tenant
+    cache = threading.local()
+    return tenant, cache
+"""
+
+
 # -- Demonstration ------------------------------------------------------------------
 
 
@@ -380,8 +453,11 @@ def main() -> None:
         current.reset(token)
     producer_trace, producer_span, _ = parse_traceparent(envelope.traceparent)
 
+    grants = {("acme", "user-42", "export-invoices")}
+
     def export(payload: dict[str, Any]) -> str:
         context = require_context()
+        authorize(context, "export-invoices", grants)
         log.info("job: exporting %s", payload["month"])
         own_trace = context.trace_id != request.trace_id
         linked = context.link == (producer_trace, producer_span)
@@ -404,10 +480,14 @@ def main() -> None:
         outcome = run_job(raw, export, now=now, unknown=unknown)
         print(f"{outcome.status}: {outcome.detail or outcome.result}")
     print("unknown fields ignored:", dict(unknown))
+    grants.clear()  # the user's access is revoked while the job waits
+    outcome = run_job(queue.messages[0], export, now=1_030.0)
+    print(f"{outcome.status}: {outcome.detail}")
     current.set(request)
     print("pool thread, no copy:", context_in_pool(copy=False))
     print("pool thread, copied:", context_in_pool(copy=True))
     print("thread-local leak:", thread_local_leak([("acme", True), ("globex", False)]))
+    print("ambient reads in job code:", ambient_reads(JOB_WITH_AMBIENT_READS))
 
 
 if __name__ == "__main__":

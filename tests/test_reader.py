@@ -135,8 +135,10 @@ def cross_references(articles: list[Article]) -> dict[str, set[str]]:
             owner[label] = article.docname
     linked: dict[str, set[str]] = {a.docname: set() for a in articles}
     for article in articles:
-        for label in re.findall(r"\{ref\}`[^`]*?<([^>`]+)>`", article.path.read_text("utf-8")):
-            target = owner.get(label)
+        text = article.path.read_text("utf-8")
+        # {ref}`text <label>` or a bare {ref}`label`, which shows the target's title
+        for titled, bare in re.findall(r"\{ref\}`(?:[^`]*?<([^>`]+)>|([^`<>]+))`", text):
+            target = owner.get(titled or bare)
             if target and target != article.docname:
                 linked[article.docname].add(target)
                 linked[target].add(article.docname)

@@ -2,20 +2,34 @@
 
 from __future__ import annotations
 
+import difflib
+import inspect
 import itertools
+from collections.abc import Callable
 
 import pytest
 
+import examples.bug_investigation as example
 from examples.bug_investigation import (
+    BAD,
+    GOOD,
+    LINE_LIMIT,
+    SKIP,
     ParseError,
+    Parser,
     any_exception,
+    bisect_probe,
     crashes_like_production,
     ddmin,
     is_one_minimal,
     make_batch,
+    parse_batch,
     parse_fields,
+    parse_fields_v411,
+    read_batch,
     shrink_traces,
     split,
+    story_batch,
 )
 from tests.figures import draw, lines
 
@@ -111,21 +125,73 @@ def test_demo_batch_reduces_to_a_one_minimal_line() -> None:
     assert (by_line.tests, by_char.tests) == (9, 33)
 
 
-def test_an_8192_byte_line_like_the_storys_reduces_the_same_way() -> None:
+def test_the_storys_8192_byte_line_reduces_to_the_same_four_characters() -> None:
     """The demo's 61-character line stands in for the story's 8,192-byte ones."""
-    lines = make_batch().splitlines()
-    short = lines[27]
-    assert len(short) == 61
-    cut = short.index("path=")
-    padding = "x" * (8192 - len(short) - len(" note="))
-    lines[27] = f"{short[:cut]}note={padding} {short[cut:]}"
-    assert len(lines[27].encode()) == 8192
+    demo = make_batch().splitlines()
+    raw = story_batch().splitlines()
+    assert len(raw[27]) > LINE_LIMIT  # production wrote it whole
+    lines = read_batch(story_batch(), LINE_LIMIT).splitlines()
+    assert len(lines[27].encode()) == LINE_LIMIT
+    assert lines[27].endswith("\\") and lines[27].endswith(demo[27][-10:])
+    assert [line for i, line in enumerate(lines) if i != 27] == demo[:27] + demo[28:]
 
     by_line = ddmin(lines, lambda kept: crashes_like_production("\n".join(kept)))
     assert by_line.tests == 9  # the line step does not depend on the line's length
     by_char = ddmin(by_line.result[0], lambda kept: crashes_like_production("".join(kept)))
     assert "".join(by_char.result) == 'h="\\'
-    assert by_char.tests > 33  # more characters to remove, more tests
+    assert by_char.tests == 83  # 8,131 more characters to remove cost 50 more tests
+
+
+Pipeline = Callable[[str], object]
+
+
+def pipeline(limit: int | None, *, fixed: bool = False) -> Callable[[], Pipeline]:
+    """A model of one commit's ingest pipeline: the reader's limit and the parser's version."""
+    parse = parse_fields if fixed else parse_fields_v411
+    return lambda: lambda raw: parse_batch(read_batch(raw, limit), parse)
+
+
+def test_bisect_probe_reads_only_the_production_signature_as_bad() -> None:
+    raw = story_batch()
+    assert bisect_probe(pipeline(None), raw) == GOOD  # before the limit: the old bug is hidden
+    assert bisect_probe(pipeline(LINE_LIMIT), raw) == BAD
+    assert bisect_probe(pipeline(LINE_LIMIT, fixed=True), raw) == GOOD  # ParseError is intended
+
+    def does_not_build() -> Pipeline:
+        raise ImportError("cannot import name 'parse_batch'")
+
+    assert bisect_probe(does_not_build, raw) == SKIP
+    assert (GOOD, BAD, SKIP) == (0, 1, 125)
+
+
+def test_bisect_probe_skips_a_commit_where_another_failure_hides_this_one() -> None:
+    def other_bug() -> Pipeline:
+        return lambda raw: {}["missing"]
+
+    assert bisect_probe(other_bug, story_batch()) == SKIP
+
+
+def test_bisect_probe_calls_a_flaky_commit_good_only_after_every_run_passes() -> None:
+    calls = {"n": 0}
+
+    def flaky() -> Pipeline:
+        def run(raw: str) -> None:
+            calls["n"] += 1
+            if calls["n"] == 3:
+                raise IndexError("string index out of range")
+
+        return run
+
+    assert bisect_probe(flaky, "", runs=1) == GOOD  # one run misses it
+    calls["n"] = 0
+    assert bisect_probe(flaky, "", runs=5) == BAD
+    assert calls["n"] == 3  # stops at the first failure
+
+
+def test_the_shrunk_input_is_the_wrong_bisect_probe() -> None:
+    # It fails the old parser even where the reader kept lines whole, so every
+    # commit in the range would look bad and bisect would blame the first one.
+    assert bisect_probe(pipeline(None), 'h="\\') == BAD
 
 
 def test_coarse_granularity_first_saves_tests() -> None:
@@ -145,15 +211,61 @@ def test_sloppy_predicate_shrinks_to_a_different_failure() -> None:
     assert len(sloppy) == 1
     assert not crashes_like_production(sloppy)
     with pytest.raises(ParseError):
-        parse_fields(sloppy, check_escape_bounds=False)
+        parse_fields_v411(sloppy)
 
 
-def test_regression_test_fails_on_v411_and_passes_on_the_fix() -> None:
-    minimal = 'h="\\'
-    with pytest.raises(IndexError):
-        parse_fields(minimal, check_escape_bounds=False)
+# The regression test, and the proof that it detects the bug.
+MINIMAL = 'h="\\'  # the 8,192-byte production line, reduced by ddmin
+
+
+def check_escape_at_end_is_unterminated(parse: Parser) -> None:
     with pytest.raises(ParseError, match="unterminated"):
-        parse_fields(minimal)
+        parse(MINIMAL)
+
+
+def test_escape_at_end_of_line_is_unterminated() -> None:
+    """The regression test: the production parser rejects the line instead of crashing."""
+    check_escape_at_end_is_unterminated(parse_fields)
+
+
+def test_the_regression_test_fails_on_the_unfixed_parser() -> None:
+    """Revert the fix and watch it fail: on v411's parser, the production IndexError escapes."""
+    with pytest.raises(IndexError, match="string index out of range"):
+        check_escape_at_end_is_unterminated(parse_fields_v411)
+
+
+def test_the_shrinking_test_matches_the_signature_and_stops_on_other_failures(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert crashes_like_production(MINIMAL)
+    assert not crashes_like_production("n")  # ParseError: rejected on purpose, a pass
+
+    def another_index_error(line: str) -> dict[str, str]:
+        return {"first": [][0]}
+
+    monkeypatch.setattr(example, "parse_fields_v411", another_index_error)
+    with pytest.raises(IndexError, match="list index out of range"):
+        crashes_like_production("a=1")  # neither this bug nor a pass: the reduction stops
+
+
+def test_the_reader_cuts_bytes_and_drops_a_split_character() -> None:
+    line = "a" + "\u00e9" * 5000  # 10,001 bytes in UTF-8
+    cut = read_batch(line, LINE_LIMIT)
+    assert len(cut.encode()) == LINE_LIMIT - 1  # the 8,192nd byte began an "é": dropped
+    assert cut == line[:4096]
+
+
+def test_v411_is_the_fixed_parser_without_the_two_lines_of_the_fix() -> None:
+    def body(function: Parser) -> list[str]:
+        source = inspect.getsource(function)
+        return source[source.index("    fields: dict") :].splitlines()
+
+    changes = list(difflib.unified_diff(body(parse_fields_v411), body(parse_fields), n=0))
+    added = [line[1:].strip() for line in changes[3:] if not line.startswith("@@")]
+    assert added == [
+        "if i + 1 >= end:  # the fix: a backslash with nothing after it",
+        'raise ParseError(f"unterminated quoted value for {key!r}")',
+    ]
 
 
 def test_fixed_parser_still_reads_escapes() -> None:

@@ -10,10 +10,13 @@ import pytest
 
 from examples.request_context_in_jobs import (
     ContextFilter,
+    Denied,
     EnvelopeError,
     JobEnvelope,
     Queue,
     RequestContext,
+    ambient_reads,
+    authorize,
     context_in_pool,
     current,
     enqueue,
@@ -191,3 +194,43 @@ def test_every_log_line_carries_the_correlation_id(in_request) -> None:
     record = logging.LogRecord("t", logging.INFO, __file__, 1, "message", None, None)
     ContextFilter().filter(record)
     assert (record.correlation_id, record.tenant) == ("req-1", "acme")
+
+
+def test_revoked_access_is_denied_at_run_time_without_doing_the_work(in_request) -> None:
+    queue = Queue()
+    publish(queue)
+    grants = {("acme", "user-42", "send-report")}
+    done = []
+
+    def send(payload):
+        authorize(require_context(), "send-report", grants)
+        done.append(payload)
+
+    assert run_job(queue.messages[0], send, now=110.0).status == "done"
+    grants.clear()  # revoked, or the user was deleted, while the job waited
+    outcome = run_job(queue.messages[0], send, now=120.0)
+    assert outcome.status == "denied" and "user-42" in outcome.detail
+    assert len(done) == 1
+
+
+def test_a_grant_in_another_tenant_does_not_authorize() -> None:
+    job = RequestContext("a" * 32, "b" * 16, "req-1", "globex", "user-42")
+    with pytest.raises(Denied, match="globex"):
+        authorize(job, "send-report", {("acme", "user-42", "send-report")})
+
+
+def test_ambient_reads_are_found_however_they_are_imported() -> None:
+    source = (
+        "import threading as th\n"
+        "from flask import request as r, jsonify\n"
+        "def job(payload):\n"
+        "    local = th.local()\n"
+        "    return r.headers, jsonify(payload)\n"
+    )
+    assert ambient_reads(source) == ["line 4: threading.local", "line 5: flask.request"]
+
+
+def test_job_code_that_takes_its_context_explicitly_passes_the_check() -> None:
+    source = "from examples.request_context_in_jobs import require_context\n"
+    source += "def job(payload):\n    return require_context().tenant\n"
+    assert ambient_reads(source) == []
