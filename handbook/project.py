@@ -9,7 +9,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-PARTS = ("conf.py", "pyproject.toml", "docs", "handbook", "examples")
+# tests/examples: an article may show a worked example's test (a regression test).
+PARTS = ("conf.py", "pyproject.toml", "docs", "handbook", "examples", "tests/examples")
 
 
 def copy_project(root: Path, destination: Path) -> Path:

@@ -76,8 +76,9 @@ def test_scaffolded_article_fails_only_on_what_the_author_must_write(
 
 def test_scaffolded_example_test_runs(project: Path) -> None:
     assert new(project, TITLE, "--topic", "debugging").returncode == 0
-    # The example's test draws the figure with the helpers in tests/, as in the repository.
-    for helper in ("__init__.py", "figures.py"):
+    # The example's test draws the figure with the helpers in tests/, as in the
+    # repository; tests/examples/conftest.py starts PostgreSQL with tests/postgres.py.
+    for helper in ("__init__.py", "figures.py", "postgres.py"):
         shutil.copy(ROOT / "tests" / helper, project / "tests" / helper)
     done = subprocess.run(
         [
