@@ -13,6 +13,7 @@ Every session installs its tools from the hashed lock files in
 
 from __future__ import annotations
 
+import re
 import shutil
 import tomllib
 from pathlib import Path
@@ -150,12 +151,44 @@ def bench(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """Build the real handbook (HTML and PDF) and run every test against it."""
     install(session, "test")
-    # axe-core, Lighthouse and the Nu HTML Checker for the browser and HTML
-    # checks, pinned by tools/package-lock.json; reinstalled when the lock changes.
+    install_npm_tools(session)
+    session.run("python", "-m", "pytest", *session.posargs)
+
+
+def install_npm_tools(session: nox.Session) -> None:
+    """axe-core, Lighthouse and the Nu HTML Checker for the browser and HTML checks.
+
+    Pinned by tools/package-lock.json; reinstalled when the lock changes.
+    """
     installed = ROOT / "tools" / "node_modules" / ".package-lock.json"
     lock_file = ROOT / "tools" / "package-lock.json"
     if not installed.is_file() or installed.stat().st_mtime < lock_file.stat().st_mtime:
         session.run("npm", "ci", "--prefix", "tools", "--no-audit", "--no-fund", external=True)
+
+
+UPSTREAM_PYTHON = "3.13"  # the newest Python pyproject.toml supports
+
+
+def unpinned(requirements: list[str]) -> list[str]:
+    """Requirement names with their extras, every version bound dropped."""
+    return [re.match(r"[A-Za-z0-9._-]+(?:\[[^\]]*\])?", line).group(0) for line in requirements]
+
+
+@nox.session(python=UPSTREAM_PYTHON)
+def upstream(session: nox.Session) -> None:
+    """Run the tests on the newest release of every dependency, ignoring the lock and pins.
+
+    Reports what breaks before an upgrade does: the versions installed go to
+    artifacts/upstream-versions.txt, and the tests run as `nox -s tests` runs them.
+    The weekly workflow .github/workflows/upstream.yml runs it.
+    """
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    wanted = project["project"]["dependencies"] + project["dependency-groups"]["test"]
+    session.install("--upgrade", *unpinned(wanted))
+    versions = session.run("python", "-m", "pip", "freeze", silent=True)
+    (ROOT / "artifacts").mkdir(exist_ok=True)
+    (ROOT / "artifacts" / "upstream-versions.txt").write_text(str(versions), encoding="utf-8")
+    install_npm_tools(session)
     session.run("python", "-m", "pytest", *session.posargs)
 
 

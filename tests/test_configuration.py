@@ -148,7 +148,14 @@ def test_pre_commit_hooks_run_nox_sessions_that_exist() -> None:
             assert f"def {session}(session" in noxfile, session
 
 
-@pytest.mark.parametrize("name", ["ci.yml", "linkcheck.yml"])
+WORKFLOWS = sorted(p.name for p in (ROOT / ".github" / "workflows").glob("*.yml"))
+
+
+def test_there_are_workflows_to_check() -> None:
+    assert {"ci.yml", "linkcheck.yml", "upstream.yml"} <= set(WORKFLOWS), WORKFLOWS
+
+
+@pytest.mark.parametrize("name", WORKFLOWS)
 def test_workflows_pin_actions_by_commit_and_only_read(name: str) -> None:
     workflow = yaml.safe_load((ROOT / ".github" / "workflows" / name).read_text())
     assert workflow["permissions"] == {"contents": "read"}
