@@ -2,11 +2,12 @@
 
 A small error hierarchy in which every class decides, once, four things:
 the stable code clients match on, the HTTP status, whether a retry can
-help, and what kind of problem it is (expected, transient, bug). A boundary
-turns any exception into an RFC 9457 problem-details body, logs it exactly
-once with its whole cause chain, and counts it by code and kind. A fallback
-decorator makes degraded answers visible: every use is counted and logged,
-bugs are never caught, and a failed fallback re-raises the original error.
+help, and what kind of problem it is (expected, transient, permanent, bug).
+A boundary turns any exception into an RFC 9457 problem-details body, logs it
+exactly once with its whole cause chain and a runbook link, and counts it by
+code and kind. A fallback decorator makes degraded answers visible: every use
+is counted and logged, bugs and permanent faults are never caught, and a
+failed fallback re-raises the original error for the boundary to log.
 
 Run it with ``python -m examples.error_handling``.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import ssl
 import traceback
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
@@ -33,7 +35,8 @@ class Kind(StrEnum):
 
     EXPECTED = "expected"  # the caller asked for something we rightly refuse
     TRANSIENT = "transient"  # something we depend on is unavailable for now
-    BUG = "bug"  # our code, data or configuration is wrong
+    PERMANENT = "permanent"  # fails until an operator acts: certificates, credentials
+    BUG = "bug"  # our code or data is wrong: a developer must fix it
 
 
 class AppError(Exception):
@@ -128,6 +131,15 @@ class DependencyUnavailable(AppError):
         self.retry_after = retry_after
 
 
+class DependencyMisconfigured(AppError):
+    """A dependency rejects us for a reason no retry fixes; an operator must act."""
+
+    code = "DEPENDENCY_MISCONFIGURED"
+    title = "A service this request needs cannot be used"
+    status = 500
+    kind = Kind.PERMANENT
+
+
 class InternalError(AppError):
     """An invariant was broken; only a code or data fix helps."""
 
@@ -151,6 +163,7 @@ def should_retry(exc: BaseException) -> bool:
 # --------------------------------------------------------------------------
 
 PROBLEM_BASE = "https://errors.example.com/"
+RUNBOOK_BASE = "https://runbooks.example.com/quote/"
 GENERIC_BUG_DETAIL = (
     "The server hit an unexpected condition. It has been recorded; "
     "quote the instance when you report it."
@@ -160,6 +173,11 @@ GENERIC_BUG_DETAIL = (
 def problem_type(code: str) -> str:
     """A stable type URI per code, e.g. .../dependency-unavailable."""
     return PROBLEM_BASE + code.lower().replace("_", "-")
+
+
+def runbook(code: str) -> str:
+    """The operator's page for a code: what it means and what to do next."""
+    return RUNBOOK_BASE + code.lower().replace("_", "-")
 
 
 def as_app_error(exc: BaseException) -> AppError:
@@ -223,7 +241,7 @@ class Telemetry:
         self.records.append(record)
 
 
-LEVEL = {Kind.EXPECTED: "info", Kind.TRANSIENT: "warning", Kind.BUG: "error"}
+LEVEL = {Kind.EXPECTED: "INFO", Kind.TRANSIENT: "WARN", Kind.PERMANENT: "ERROR", Kind.BUG: "ERROR"}
 
 
 def cause_chain(exc: BaseException) -> list[str]:
@@ -283,6 +301,7 @@ def handle(
             "context": dict(getattr(exc, "context", {})),
             "notes": list(getattr(exc, "__notes__", [])),
             "cause_chain": cause_chain(exc),
+            "runbook": runbook(err.code),
         }
         if err.kind is Kind.BUG:  # the stack is for whoever fixes it, never for the client
             record["stack"] = "".join(traceback.format_exception(exc))
@@ -309,13 +328,11 @@ def counted_fallback(
     *,
     on: tuple[type[Exception], ...] = (DependencyUnavailable,),
 ) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Use ``fallback`` when the wrapped call raises one of ``on``.
+    """Decorate a call so that the errors in ``on``, and only those, are answered by ``fallback``.
 
-    Every call increments ``fallback_calls_total``; every use increments
-    ``fallback_used_total`` and logs a warning with the cause, so the ratio
-    can be graphed and alerted on. Exceptions outside ``on`` (bugs) pass
-    through untouched. If the fallback fails too, the original error is
-    re-raised with a note, and ``fallback_failed_total`` is incremented.
+    An answer from the fallback is counted and logged once, at WARN. If the
+    fallback fails too, the original error is re-raised with a note and
+    nothing is logged here: the boundary logs that request once.
     """
 
     def decorate(primary: Callable[P, R]) -> Callable[P, R]:
@@ -327,24 +344,24 @@ def counted_fallback(
             except on as exc:
                 failure: Exception = exc
             reason = getattr(failure, "code", type(failure).__name__)
-            telemetry.inc("fallback_used_total", name=name, reason=reason)
-            telemetry.log(
-                {
-                    "level": "warning",
-                    "event": "fallback_used",
-                    "fallback": name,
-                    "reason": reason,
-                    "cause_chain": cause_chain(failure),
-                }
-            )
-            fallback_error: Exception | None = None
             try:
-                return fallback(*args, **kwargs)
-            except Exception as fb_exc:
-                fallback_error = fb_exc
-            telemetry.inc("fallback_failed_total", name=name)
-            failure.add_note(f"fallback {name!r} also failed: {fallback_error!r}")
-            raise failure
+                value = fallback(*args, **kwargs)
+            except Exception as fallback_error:
+                failure.add_note(f"fallback {name!r} also failed: {fallback_error!r}")
+            else:
+                telemetry.inc("fallback_used_total", name=name, reason=reason)
+                telemetry.log(
+                    {
+                        "level": "WARN",
+                        "event": "fallback_used",
+                        "fallback": name,
+                        "reason": reason,
+                        "cause_chain": cause_chain(failure),
+                    }
+                )
+                return value
+            telemetry.inc("fallback_failed_total", name=name, reason=reason)
+            raise failure  # to the boundary, which logs it once
 
         return wrapper
 
@@ -425,7 +442,7 @@ class PricingClient:
     """A stand-in for a remote pricing service with scripted failures."""
 
     prices: dict[str, int]
-    script: list[str] = field(default_factory=list)  # "ok", "timeout", "refused"
+    script: list[str] = field(default_factory=list)  # "ok", "timeout", "refused", "expired"
     calls: int = 0
 
     def price(self, sku: str) -> int:
@@ -436,6 +453,10 @@ class PricingClient:
             raise TimeoutError("read timed out after 800 ms (pricing-7f9c.internal:8443)")
         if step == "refused":
             raise ConnectionRefusedError("connection refused (pricing-7f9c.internal:8443)")
+        if step == "expired":  # a permanent fault: retrying cannot help, a person must act
+            raise ssl.SSLCertVerificationError(
+                1, "certificate verify failed: certificate has expired (pricing-7f9c.internal:8443)"
+            )
         return self.prices[sku]  # KeyError: a sellable SKU without a price is a data bug
 
 
@@ -443,6 +464,13 @@ def fetch_price(client: PricingClient, sku: str) -> int:
     """Translate transport failures into the service's own vocabulary."""
     try:
         return client.price(sku)
+    except ssl.SSLCertVerificationError as exc:  # an OSError, but no retry will fix it
+        raise DependencyMisconfigured(
+            "The pricing service is failing for a reason a retry cannot fix; "
+            "operators have been alerted.",
+            dependency="pricing",
+            sku=sku,
+        ) from exc
     except (TimeoutError, ConnectionError) as exc:
         raise DependencyUnavailable(
             "The pricing service did not answer in time.",
@@ -474,7 +502,7 @@ def quote(
 
 
 def main() -> None:
-    """Show three failures at the boundary, then a counted fallback."""
+    """Show five failed requests at the boundary, then a counted, bounded fallback."""
     telemetry = Telemetry()
     prices = {"AB-1234": 1250}
     catalog = frozenset({"AB-1234", "CD-5678"})  # CD-5678 is sellable but has no price
@@ -483,6 +511,7 @@ def main() -> None:
         ("req-0002", {"sku": "AB-1234", "quantity": 3}, ["timeout"]),
         ("req-0003", {"sku": "ZZ-9999", "quantity": 1}, []),
         ("req-0004", {"sku": "CD-5678", "quantity": 1}, []),
+        ("req-0005", {"sku": "AB-1234", "quantity": 2}, ["expired"]),
     ]
     for request_id, payload, script in cases:
         client = PricingClient(prices, list(script))
@@ -523,6 +552,36 @@ def main() -> None:
         f"fallback_used_total={fallback_telemetry.value('fallback_used_total')} "
         f"of {fallback_telemetry.value('fallback_calls_total')} calls, ratio={ratio:.0%}; "
         f"alert at 5 %: {'FIRE' if ratio > 0.05 else 'ok'}"
+    )
+
+    # A lasting outage: every call after the first times out, one call a minute.
+    outage_telemetry = Telemetry()
+    now[0] = 0.0
+    outage_store = LastKnown(max_age=300.0, clock=lambda: now[0])
+    outage_client = PricingClient(prices, ["ok"] + ["timeout"] * 9)
+
+    @counted_fallback("price_from_last_known", outage_store.get, outage_telemetry)
+    def outage_price(sku: str) -> int:
+        return outage_store.remember(sku, fetch_price(outage_client, sku))
+
+    answers = []
+    for minute in range(10):
+        used_before = outage_telemetry.value("fallback_used_total")
+        response = handle(
+            f"out-{minute:04d}", lambda: {"unit_cents": outage_price("AB-1234")}, outage_telemetry
+        )
+        used = outage_telemetry.value("fallback_used_total") > used_before
+        if response.status == 200:
+            answers.append(f"{response.body['unit_cents']}{'*' if used else ''}")
+        else:
+            answers.append(str(response.status))
+        now[0] += 60.0
+    print(f"outage, one call a minute (* = last known price): {' '.join(answers)}")
+    print(
+        f"fallback_used_total={outage_telemetry.value('fallback_used_total')} "
+        f"fallback_failed_total={outage_telemetry.value('fallback_failed_total')} "
+        f"errors_total={outage_telemetry.value('errors_total')} of 10 calls; "
+        f"log records={len(outage_telemetry.records)}"
     )
 
 

@@ -107,7 +107,7 @@ MISTAKES = {
         replace("tags: [", "tags: [oops: ["), None, "check the indentation", marker="tags:"
     ),
     "broken cross-reference": Mistake(
-        replace("<debugging-reading-traces>", "<debugging-reading-trace>"),
+        insert_after_title("See {ref}`tracing <debugging-reading-trace>`."),
         None,
         "did you mean 'debugging-reading-traces'?",
         marker_search="debugging-reading-trace>",

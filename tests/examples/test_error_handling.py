@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+import ssl
 
 import pytest
 
 from examples.error_handling import (
     GENERIC_BUG_DETAIL,
     AppError,
+    DependencyMisconfigured,
     DependencyUnavailable,
     FieldError,
     InternalError,
@@ -28,6 +30,7 @@ from examples.error_handling import (
     parse_quote_request,
     problem_type,
     quote,
+    runbook,
     should_retry,
     to_problem,
 )
@@ -78,7 +81,7 @@ def test_validation_reports_every_bad_field_and_calls_nothing() -> None:
     pointers = [e["pointer"] for e in response.body["errors"]]
     assert pointers == ["#/sku", "#/quantity"]
     assert client.calls == 0
-    assert telemetry.records[0]["level"] == "info"
+    assert telemetry.records[0]["level"] == "INFO"
 
 
 def test_booleans_are_not_quantities() -> None:
@@ -108,7 +111,8 @@ def test_transient_failure_is_logged_once_with_chain_and_hidden_from_client() ->
     assert "pricing-7f9c.internal" not in json.dumps(response.body)
     assert len(telemetry.records) == 1
     record = telemetry.records[0]
-    assert record["level"] == "warning"
+    assert record["level"] == "WARN"
+    assert record["runbook"] == runbook("DEPENDENCY_UNAVAILABLE")
     assert any("TimeoutError" in link for link in record["cause_chain"])
     assert record["notes"] == ["while quoting 3 x AB-1234"]
     assert telemetry.value("errors_total", code="DEPENDENCY_UNAVAILABLE", kind="transient") == 1
@@ -121,7 +125,7 @@ def test_unknown_exception_is_a_bug_with_a_generic_body_and_a_full_log() -> None
     assert response.body["detail"] == GENERIC_BUG_DETAIL
     assert "CD-5678" not in json.dumps(response.body)
     record = telemetry.records[0]
-    assert record["level"] == "error" and record["kind"] == "bug"
+    assert record["level"] == "ERROR" and record["kind"] == "bug"
     assert "KeyError" in record["stack"]
     assert telemetry.value("errors_total", kind="bug") == 1
 
@@ -131,7 +135,7 @@ def test_expected_errors_are_info_level_and_not_retryable() -> None:
     response, _ = run_quote({"sku": "ZZ-9999", "quantity": 1}, [], telemetry)
     assert response.status == 404
     assert response.body["next_step"]
-    assert telemetry.records[0]["level"] == "info"
+    assert telemetry.records[0]["level"] == "INFO"
     assert "stack" not in telemetry.records[0]
 
 
@@ -161,6 +165,7 @@ def test_fallback_is_counted_and_logged() -> None:
     assert telemetry.value("fallback_used_total", reason="DEPENDENCY_UNAVAILABLE") == 2
     assert fallback_ratio(telemetry, "last_known_price") == pytest.approx(0.5)
     assert [r["event"] for r in telemetry.records] == ["fallback_used", "fallback_used"]
+    assert {r["level"] for r in telemetry.records} == {"WARN"}
     assert "ConnectionRefusedError" in telemetry.records[1]["cause_chain"][-1]
 
 
@@ -180,6 +185,8 @@ def test_failed_fallback_reraises_the_original_with_a_note() -> None:
     assert isinstance(info.value.__cause__, TimeoutError)
     assert any("also failed" in note for note in info.value.__notes__)
     assert telemetry.value("fallback_failed_total", name="last_known_price") == 1
+    assert telemetry.value("fallback_used_total") == 0
+    assert telemetry.records == []  # the boundary, not the decorator, logs a failed request
 
 
 def test_last_known_fallback_is_bounded_by_age() -> None:
@@ -199,5 +206,56 @@ def test_last_known_fallback_is_bounded_by_age() -> None:
     with pytest.raises(DependencyUnavailable) as info:
         price("AB-1234")  # too old: the outage becomes visible
     assert any("301 s old" in note for note in info.value.__notes__)
-    assert telemetry.value("fallback_used_total") == 2
+    assert telemetry.value("fallback_used_total") == 1  # only answers the fallback gave
     assert telemetry.value("fallback_failed_total") == 1
+
+
+def test_expired_certificate_is_a_permanent_fault_for_an_operator() -> None:
+    client = PricingClient(dict(PRICES), ["expired"])
+    with pytest.raises(DependencyMisconfigured) as info:
+        fetch_price(client, "AB-1234")  # its own code, not a blip and not a bug
+    assert isinstance(info.value.__cause__, ssl.SSLCertVerificationError)
+    assert not should_retry(info.value)
+    telemetry = Telemetry()
+    response, _ = run_quote({"sku": "AB-1234", "quantity": 2}, ["expired"], telemetry)
+    assert response.status == 500 and response.body["retryable"] is False
+    assert response.body["code"] == "DEPENDENCY_MISCONFIGURED"
+    assert "retry-after" not in response.headers
+    assert "pricing-7f9c.internal" not in json.dumps(response.body)
+    record = telemetry.records[0]
+    assert record["level"] == "ERROR" and record["kind"] == "permanent"
+    assert record["runbook"] == runbook("DEPENDENCY_MISCONFIGURED")
+    assert record["cause_chain"][1].startswith("SSLCertVerificationError")
+    assert telemetry.value("errors_total", code="DEPENDENCY_MISCONFIGURED", kind="permanent") == 1
+
+
+def test_fallback_does_not_answer_a_permanent_fault() -> None:
+    telemetry = Telemetry()
+    price = make_counted_price(["expired"], {"AB-1234": 1200}, telemetry)
+    with pytest.raises(DependencyMisconfigured):
+        price("AB-1234")
+    assert telemetry.value("fallback_used_total") == 0
+
+
+def test_an_outage_is_answered_from_last_known_for_at_most_its_bound() -> None:
+    now = [0.0]
+    telemetry = Telemetry()
+    last_known = LastKnown(max_age=300.0, clock=lambda: now[0])
+    client = PricingClient(dict(PRICES), ["ok"] + ["timeout"] * 9)
+
+    @counted_fallback("last_known_price", last_known.get, telemetry)
+    def price(sku: str) -> int:
+        return last_known.remember(sku, fetch_price(client, sku))
+
+    statuses = []
+    for minute in range(10):
+        response = handle(f"r{minute}", lambda: {"unit": price("AB-1234")}, telemetry)
+        statuses.append(response.status)
+        now[0] += 60.0
+    assert statuses == [200] * 6 + [503] * 4  # one fresh answer, five at most 300 s old
+    assert telemetry.value("fallback_used_total") == 5
+    assert telemetry.value("fallback_failed_total") == 4
+    assert telemetry.value("errors_total", code="DEPENDENCY_UNAVAILABLE") == 4
+    # one record per degraded or failed request: five fallback answers, four failures
+    events = [r["event"] for r in telemetry.records]
+    assert events == ["fallback_used"] * 5 + ["request_failed"] * 4
