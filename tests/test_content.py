@@ -80,7 +80,14 @@ class TestArticle:
         modules = set(re.findall(r"\{literalinclude\} \.\./\.\./examples/(\w+)\.py", text))
         assert modules, f"{article.docname} includes no example from examples/"
         for module in modules:
-            assert (ROOT / "tests" / "examples" / f"test_{module}.py").is_file(), module
+            test = ROOT / "tests" / "examples" / f"test_{module}.py"
+            assert test.is_file(), f"{article.docname}: examples/{module}.py has no test file"
+            # ... that imports the example it is named after, so it tests that code
+            assert re.search(
+                rf"^from examples(?:\.{module} import|\s+import .*\b{module}\b)",
+                test.read_text(encoding="utf-8"),
+                re.M,
+            ), f"{test.name} does not import examples.{module}"
 
     def test_links_to_three_other_articles(self, article: Article) -> None:
         assert len(outgoing(article)) >= 3, f"{article.docname} links to {outgoing(article)}"

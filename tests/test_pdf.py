@@ -1,4 +1,4 @@
-"""The PDF: every article as a bookmarked chapter section with its text; no archive pages."""
+"""The PDF: every article as a bookmarked chapter section with its text, dated by its commit."""
 
 from __future__ import annotations
 
@@ -40,14 +40,14 @@ def test_every_article_has_a_bookmark_and_its_text(reader: PdfReader, articles) 
         assert title in text, f"no text for {article.docname}"
 
 
-def test_topics_and_glossary_are_in_the_pdf_but_not_archives(reader: PdfReader) -> None:
+def test_topics_and_glossary_are_in_the_pdf(reader: PdfReader) -> None:
+    # (ABlog writes its archive pages for HTML builders only, so the PDF cannot
+    # hold them; nothing here checks their absence, which could never fail.)
     from conf import handbook_topics
 
     bookmarks = [squash(entry.title) for entry in flatten(reader.outline)]
     for title in [*handbook_topics.values(), "Glossary"]:
         assert title in bookmarks, f"{title} missing from the PDF outline"
-    for archive in ("All posts", "Tags", "Categories", "Drafts"):
-        assert archive not in bookmarks
 
 
 def test_internal_links_work(reader: PdfReader) -> None:
