@@ -13,12 +13,13 @@ Every session installs its tools from the hashed lock files in
 
 from __future__ import annotations
 
-import re
 import shutil
 import tomllib
 from pathlib import Path
 
 import nox
+from packaging.requirements import Requirement  # nox depends on packaging
+from packaging.specifiers import SpecifierSet
 
 ROOT = Path(__file__).parent
 BUILD = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["handbook"]
@@ -55,7 +56,7 @@ def build_html(session: nox.Session, *, serve: bool = False) -> None:
             "handbook",  # and so does a change to the local extension
             "--watch",
             "examples",  # and to an included example
-            "-d",  # build state beside the output, as handbook.build keeps it for `nox -s docs`
+            "-d",  # build state beside the output: handbook.build.doctree_folder, as `nox -s docs`
             f"{BUILD['html-dir']}.doctrees",
             SOURCE,
             BUILD["html-dir"],
@@ -170,8 +171,13 @@ UPSTREAM_PYTHON = "3.13"  # the newest Python pyproject.toml supports
 
 
 def unpinned(requirements: list[str]) -> list[str]:
-    """Requirement names with their extras, every version bound dropped."""
-    return [re.match(r"[A-Za-z0-9._-]+(?:\[[^\]]*\])?", line).group(0) for line in requirements]
+    """The requirements with every version bound dropped (names, extras and markers kept)."""
+    loose = []
+    for line in requirements:
+        requirement = Requirement(line)
+        requirement.specifier = SpecifierSet()
+        loose.append(str(requirement))
+    return loose
 
 
 @nox.session(python=UPSTREAM_PYTHON)

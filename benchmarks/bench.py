@@ -48,6 +48,7 @@ sys.path.insert(0, str(ROOT))
 
 from synthetic import generate  # noqa: E402
 
+from handbook.build import doctree_folder  # noqa: E402
 from handbook.feeds import feed_entries  # noqa: E402
 from handbook.project import copy_project  # noqa: E402
 from handbook.urls import sitemap_paths  # noqa: E402
@@ -172,7 +173,7 @@ def sphinx(
         "-b",
         "html",
         "-d",
-        str(outdir.parent / f"{outdir.name}.doctrees"),
+        str(doctree_folder(outdir)),
         *stack_options(stack, CONF["extensions"]),
         *(["-j", jobs] if jobs != "1" else []),
         SETTINGS["source-dir"],
@@ -230,7 +231,7 @@ def remove_output(outdir: Path) -> None:
     ones reuse the drawings.
     """
     shutil.rmtree(outdir, ignore_errors=True)
-    shutil.rmtree(outdir.parent / f"{outdir.name}.doctrees", ignore_errors=True)
+    shutil.rmtree(doctree_folder(outdir), ignore_errors=True)
 
 
 def sitemap_urls(outdir: Path) -> set[str]:

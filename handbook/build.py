@@ -51,6 +51,12 @@ def source_dir(argv: list[str]) -> str:
     return str(get_parser().parse_args(argv).sourcedir)
 
 
+def doctree_folder(outdir: str | Path) -> Path:
+    """Where a build into ``outdir`` keeps its doctrees: beside it, never inside."""
+    outdir = Path(outdir)
+    return outdir.with_name(f"{outdir.name}.doctrees")
+
+
 def with_doctrees_beside_output(argv: list[str]) -> list[str]:
     """``argv`` with ``-d <output folder>.doctrees`` when it names no doctree folder.
 
@@ -63,7 +69,7 @@ def with_doctrees_beside_output(argv: list[str]) -> list[str]:
     parsed = get_parser().parse_args(argv)
     if parsed.doctreedir:
         return argv
-    return ["-d", f"{Path(parsed.outputdir)}.doctrees", *argv]
+    return ["-d", str(doctree_folder(parsed.outputdir)), *argv]
 
 
 def short_report(report: list[str], docname: str | None, source: str) -> str | None:

@@ -27,6 +27,7 @@ import yaml
 from filelock import FileLock
 
 from handbook import project
+from handbook.build import doctree_folder
 from handbook.frontmatter import parse_front_matter
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -112,7 +113,7 @@ class Build:
     @property
     def doctrees(self) -> Path:
         """Where the build kept its state: beside the output folder (handbook/build.py)."""
-        return self.outdir.with_name(f"{self.outdir.name}.doctrees")
+        return doctree_folder(self.outdir)
 
     def environment(self) -> Any:
         """The pickled build environment."""

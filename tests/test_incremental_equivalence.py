@@ -32,7 +32,7 @@ def output_files(outdir: Path) -> dict[str, Path]:
     return {
         path.relative_to(outdir).as_posix(): path
         for path in outdir.rglob("*")
-        if path.is_file() and ".doctrees" not in path.parts and path.name not in IGNORED
+        if path.is_file() and path.name not in IGNORED
     }
 
 
