@@ -144,7 +144,7 @@ def rename(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
     """Time builds at scale against the stock stack: nox -s bench -- --articles 1000."""
-    install(session, "docs")
+    install(session, "test")  # the docs stack, and Playwright to measure the first search
     session.run("python", "benchmarks/bench.py", *session.posargs)
 
 

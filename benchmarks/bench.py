@@ -46,11 +46,13 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 
+from search_transfer import chromium, first_query_transfer  # noqa: E402
 from synthetic import generate  # noqa: E402
 
 from handbook.build import doctree_folder  # noqa: E402
 from handbook.feeds import feed_entries  # noqa: E402
 from handbook.project import copy_project  # noqa: E402
+from handbook.search import INDEX_FOLDER as SEARCH_INDEX  # noqa: E402
 from handbook.urls import sitemap_paths  # noqa: E402
 
 SETTINGS = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["handbook"]
@@ -90,6 +92,7 @@ GOALS = {  # the targets of the performance work, at 1,000 articles on 2 cores
     "page_size_vs_reference": 1.5,
     "real_full_seconds": 10.0,
     "real_incremental_seconds": 2.0,
+    "search_first_query_kb": 150.0,  # the search page and its first query's answer, compressed
 }
 
 
@@ -274,10 +277,23 @@ def page_texts(outdir: Path) -> dict[str, str]:
     }
 
 
+def index_files(outdir: Path) -> dict[str, bytes]:
+    """The search index Pagefind wrote, file by file."""
+    folder = outdir / SEARCH_INDEX
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
+    }
+
+
 def differences(incremental: Path, reference: Path, deep: bool) -> list[str]:
     """How the incremental output differs from a reference build's; empty when equal."""
     found = []
     new, old = survey(incremental), survey(reference)
+    if not deep:  # the search index's files are named by content: an edit renames some
+        new.files = {name for name in new.files if not name.startswith(f"{SEARCH_INDEX}/")}
+        old.files = {name for name in old.files if not name.startswith(f"{SEARCH_INDEX}/")}
+    if deep and index_files(incremental) != index_files(reference):
+        found.append("the search index differs")
     if new.files != old.files:
         found.append(
             f"file sets differ: {len(new.files - old.files)} extra, "
@@ -446,7 +462,9 @@ def ratio(numerator: float | None, denominator: float | None) -> float | None:
     return round(numerator / denominator, 2)
 
 
-def report(results: dict[str, Result], args: argparse.Namespace) -> dict[str, object]:
+def report(
+    results: dict[str, Result], args: argparse.Namespace, search: dict[str, object] | None = None
+) -> dict[str, object]:
     """Print the tables and return the JSON summary."""
     rows = [
         ("real handbook", results.get("real")),
@@ -550,7 +568,18 @@ def report(results: dict[str, Result], args: argparse.Namespace) -> dict[str, ob
         "real_incremental_at_most_2s": at_most(
             get("real", "incremental_s"), GOALS["real_incremental_seconds"]
         ),
+        "search_first_query_at_most_150kb": at_most(
+            search["total_kb"] if search else None,  # type: ignore[arg-type]
+            GOALS["search_first_query_kb"],
+        ),
     }
+    if search:
+        print(
+            f"\nFirst search for {search['query']!r} at {args.articles} articles, in Chromium: "
+            f"{search['total_kb']} KB compressed ({search['page_kb']} KB the search page, "
+            f"{search['query_kb']} KB the query), {search['requests']} requests, "
+            f"{search['results_shown']} results shown; largest: {search['largest']}"
+        )
     print()
     for name, met in goals.items():
         print(f"goal {name}: {'n/a' if met is None else 'met' if met else 'NOT MET'}")
@@ -563,6 +592,7 @@ def report(results: dict[str, Result], args: argparse.Namespace) -> dict[str, ob
         "ratios": ratios,
         "ratios_by_round": by_round,
         "ratio_spread": spreads,
+        "search": search,
         "goals": goals,
     }
 
@@ -604,6 +634,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--profile", action="store_true", help="run the handbook under cProfile")
     parser.add_argument("--workdir", type=Path, help="build here and keep it (default: temporary)")
+    parser.add_argument(
+        "--search-query",
+        default="retry budget",
+        help="measure the first search for this query on the handbook stack's build, in "
+        "Chromium ('retry budget'; '' to skip)",
+    )
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
@@ -661,7 +697,14 @@ def main(argv: list[str] | None = None) -> int:
             results |= measure(
                 ["stock"], args.articles, work, full_rounds=0, incremental_rounds=1, **common
             )
-        summary = report(results, args)
+        search = None
+        if args.search_query and "handbook" in results:
+            if chromium() is None:
+                print("[bench] search not measured: no Chromium (apt-get install chromium)")
+            else:
+                site = work / f"handbook-{args.articles}.html"
+                search = first_query_transfer(site, args.search_query)
+        summary = report(results, args, search)
         if args.profile:
             print_profiles(work)
         print(f"\nbuilds and logs: {work}" if args.workdir else "")

@@ -10,6 +10,7 @@ handlers:
 - :mod:`handbook.reader`: reading time, review and owner, related articles,
   "last updated" from git, and link-preview metadata.
 - :mod:`handbook.accessibility`: fixes to Sphinx's HTML that axe-core asks for.
+- :mod:`handbook.search`: the Pagefind search index, ranked for articles.
 - :mod:`handbook.checklists`: the ``{review-checklists}`` page built from every article's checklist.
 - :mod:`handbook.figures`: diagrams and plots drawn from source, cached by content.
 - :mod:`handbook.cards`: the ``{article-cards}`` directive on topic pages.
@@ -47,6 +48,7 @@ from handbook import (
     parallel,
     reader,
     reproducible,
+    search,
     sitemap,
     vocabulary,
 )
@@ -65,6 +67,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     cards.setup(app)
     figures.setup(app)
     checklists.setup(app)
+    search.setup(app)
     vocabulary.setup(app)
     ablog_furo.setup(app)
     navigation.setup(app)

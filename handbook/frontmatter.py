@@ -15,6 +15,7 @@ Its front matter::
     description: One or two sentences saying what the article is about.
     reviewed: 2025-07-17                    # optional: last content review
     owner: platform-team                    # optional: who keeps it current
+    keywords: [jobs lose the user, ...]     # optional: readers' words, for search
     ---
 """
 
@@ -31,8 +32,9 @@ from typing import Any
 import yaml
 
 REQUIRED = ("date", "category", "tags", "description")
-OPTIONAL = ("reviewed", "owner", "draft")
+OPTIONAL = ("reviewed", "owner", "draft", "keywords")
 DESCRIPTION_LENGTH = (40, 300)
+KEYWORDS_MAX, KEYWORD_LENGTH = 15, (2, 60)
 PLACEHOLDER = "TODO"
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)---[ \t]*(?:\n|\Z)", re.S)
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -249,6 +251,7 @@ def front_matter_problems(
         key = "owner" if "owner" in fields else "author"
         found.append((article.line(key), f"{key} must be one name, not a list"))
     found += _description_problems(article)
+    found += _keyword_problems(article)
     return found
 
 
@@ -368,6 +371,39 @@ def _description_problems(article: Article) -> list[Problem]:
             )
         ]
     return []
+
+
+def _keyword_problems(article: Article) -> list[Problem]:
+    if "keywords" not in article.fields:
+        return []
+    keywords, line = article.fields["keywords"], article.line("keywords")
+    low, high = KEYWORD_LENGTH
+    if not isinstance(keywords, list) or not keywords:
+        return [
+            (
+                line,
+                "keywords must be a non-empty YAML list of the words readers search "
+                "with, for example 'keywords: [jobs run twice, duplicate charges]'",
+            )
+        ]
+    if len(keywords) > KEYWORDS_MAX:
+        count = len(keywords)
+        return [(line, f"{count} keywords; keep the {KEYWORDS_MAX} a reader is likeliest to type")]
+    found, seen = [], set()
+    for keyword in keywords:
+        text = keyword.strip() if isinstance(keyword, str) else ""
+        if not low <= len(text) <= high:
+            found.append(
+                (
+                    line,
+                    f"keyword {keyword!r} must be a phrase of {low} to {high} characters, "
+                    "such as a symptom in a reader's words",
+                )
+            )
+        elif text.lower() in seen:
+            found.append((line, f"keyword {text!r} is listed twice; remove one"))
+        seen.add(text.lower())
+    return found
 
 
 def article_label(facts: SourceFacts) -> tuple[int, str] | None:

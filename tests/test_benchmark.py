@@ -54,6 +54,11 @@ def test_benchmark_reports_every_stack_and_checks_incremental_output() -> None:
         assert result["full_cold_s"] > 0
         assert result["html_pages"] >= articles
     assert summary["goals"]["incremental_complete"] is True
+    # The first search, measured in Chromium on the handbook stack's build.
+    search = summary["search"]
+    assert search["query"] == "retry budget" and search["results_shown"] > 0
+    assert abs(search["total_kb"] - search["page_kb"] - search["query_kb"]) < 0.15
+    assert search["query_kb"] > 0 and "First search for 'retry budget'" in done.stdout
 
     # The handbook and basic stacks build in turn, after both cold builds, so
     # that each round's ratio compares builds made back to back.

@@ -50,6 +50,13 @@ def insert_after_title(snippet: str) -> Callable[[str], str]:
     )
 
 
+def keywords(value: str) -> Callable[[str], str]:
+    """A change that replaces the article's list of keywords with ``keywords: value``."""
+    return lambda text: re.sub(
+        r"(?m)^keywords:\n(?:  - .*\n)+", f"keywords: {value}\n", text, count=1
+    )
+
+
 MISTAKES = {
     "category given as a YAML list": Mistake(
         replace("category: Architecture and boundaries", "category: [Architecture, boundaries]"),
@@ -102,6 +109,12 @@ MISTAKES = {
         None,
         "write one or two sentences",
         marker="description:",
+    ),
+    "keywords given as one string": Mistake(
+        keywords("jobs lose the user"), None, "must be a non-empty YAML list", marker="keywords:"
+    ),
+    "keyword listed twice": Mistake(
+        keywords("[lost user, Lost user]"), None, "is listed twice", marker="keywords:"
     ),
     "invalid YAML in front matter": Mistake(
         replace("tags: [", "tags: [oops: ["), None, "check the indentation", marker="tags:"

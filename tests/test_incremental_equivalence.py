@@ -54,6 +54,10 @@ def assert_same_site(incremental: Path, clean: Path) -> None:
         if new[name].read_text(encoding="utf-8") != old[name].read_text(encoding="utf-8")
     ]
     assert not stale, f"pages differ from a clean build: {stale}"
+    index = [name for name in old if name.startswith("pagefind/")]
+    assert index, "no search index written"
+    differing = [name for name in index if new[name].read_bytes() != old[name].read_bytes()]
+    assert not differing, f"the search index differs from a clean build's: {differing}"
 
 
 @pytest.fixture(scope="module")

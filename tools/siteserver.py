@@ -39,7 +39,9 @@ class SiteHandler(http.server.BaseHTTPRequestHandler):
         target = target or self.root / "404.html"
         body = target.read_bytes()
         self.send_response(status)
-        self.send_header("Content-Type", mimetypes.guess_type(target.name)[0] or "text/plain")
+        self.send_header(
+            "Content-Type", mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        )
         if self.compress and "gzip" in self.headers.get("Accept-Encoding", ""):
             body = gzip.compress(body, 6)
             self.send_header("Content-Encoding", "gzip")

@@ -153,15 +153,18 @@ class Visit:
     console_errors: list[str] = field(default_factory=list)
 
     def transfers(self) -> list[Transfer]:
-        """Every response so far; gzip at level 6, as a compressing web server sends it."""
+        """Every response so far; gzip at level 6, as a compressing web server sends it.
+
+        A body that gzip cannot shrink (the search index's chunks are stored
+        compressed) counts at its own size: a server sends those as they are.
+        """
         found = []
         for request in self.finished:
             response = request.response()
             if response is not None:
                 body = response.body()
-                found.append(
-                    Transfer(request.url, response.status, len(body), len(gzip.compress(body, 6)))
-                )
+                compressed = min(len(body), len(gzip.compress(body, 6)))
+                found.append(Transfer(request.url, response.status, len(body), compressed))
         return found
 
     def errors(self) -> list[str]:

@@ -146,7 +146,7 @@ def test_search_finds_an_article_by_a_word_only_in_its_body(browse: Browse, arti
     box.fill(word)
     box.press("Enter")
     visit.page.wait_for_url(re.compile(r"search\.html\?q="))
-    results = visit.page.locator("#search-results ul.search li a")
+    results = visit.page.locator("#handbook-search-results ol > li > a:first-child")
     results.first.wait_for()
     links = [results.nth(i).get_attribute("href") or "" for i in range(results.count())]
     assert any(link.split("?")[0].endswith(f"{docname}.html") for link in links), (word, links)

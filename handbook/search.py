@@ -1,0 +1,102 @@
+"""Search with Pagefind: an index of the built pages, ranked for articles.
+
+Sphinx's own search downloads its whole index before the first result, then
+fetches every result page to cut an excerpt, and lets a glossary entry
+outrank the article that explains the term. Pagefind (the ``pagefind``
+package, with its binary) indexes the written HTML after the build and
+splits the index into chunks, so a query downloads only the chunks of its
+words and the excerpts of the results it shows.
+
+What gets indexed and how it ranks is decided here and in the templates:
+
+- **Articles** are indexed in full at normal weight, plus a hidden block
+  holding their ``description`` and their optional ``keywords`` (front
+  matter: the words readers use for the problem), weighted at
+  :data:`KEYWORD_WEIGHT`. The publication line and the footer are not indexed.
+- **Other pages written from docs/** (glossary, topics, checklists, the
+  contributor guide, the home page) are indexed at :data:`REFERENCE_WEIGHT`,
+  so the article that explains a subject ranks above a page that lists it.
+- **Generated pages** (ABlog's archives, the general index, the search page,
+  404) are not indexed: they only repeat titles and descriptions.
+
+The index is written to ``pagefind/`` in the output folder at the end of
+every HTML build, full or incremental, from the pages on disk: so it always
+equals a clean build's. The search page (``templates/search.html``,
+``static/handbook-search.js``) asks Pagefind and, when a query's words do not
+all occur on one page, ranks the pages that match some of them.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from typing import Any
+
+from sphinx.application import Sphinx
+from sphinx.errors import ExtensionError
+from sphinx.util import logging
+
+from handbook.articles import articles
+
+logger = logging.getLogger(__name__)
+KEYWORD_WEIGHT = 3  # Pagefind weights are quadratic: 3 counts about 9 times a body word
+REFERENCE_WEIGHT = 0.5  # about a quarter of an article's words
+INDEX_FOLDER = "pagefind"
+UNUSED_BUNDLES = ("pagefind-ui.*", "pagefind-*-ui.*", "pagefind-highlight.js")
+
+
+def add_search_context(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
+    """Tell ``page.html`` whether and how to mark the page for the index."""
+    if app.builder.format != "html" or pagename not in app.env.found_docs:
+        context["handbook_search"] = None
+        return
+    article = articles(app.env).get(pagename)
+    if article is None:
+        context["handbook_search"] = {"weight": REFERENCE_WEIGHT, "hidden": ""}
+        return
+    keywords = article.fields.get("keywords") or []
+    context["handbook_search"] = {
+        "weight": None,
+        "hidden_weight": KEYWORD_WEIGHT,
+        "hidden": ". ".join([article.description, *map(str, keywords)]),
+    }
+
+
+def write_index(app: Sphinx, exception: Exception | None) -> None:
+    """Index the written pages with Pagefind, replacing the previous index."""
+    if exception is not None or app.builder.format != "html":
+        return
+    folder = app.outdir / INDEX_FOLDER
+    shutil.rmtree(folder, ignore_errors=True)  # no chunk of an older index survives
+    command = [sys.executable, "-m", "pagefind", "--site", str(app.outdir)]
+    command += ["--output-subdir", INDEX_FOLDER, "--quiet"]
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+    except OSError as error:  # pragma: no cover - the interpreter itself is missing
+        raise ExtensionError(f"could not run Pagefind: {error}") from error
+    if result.returncode != 0:
+        detail = (result.stderr or result.stdout).strip().splitlines()
+        raise ExtensionError(
+            "Pagefind could not index the site: "
+            + (detail[-1] if detail else f"exit code {result.returncode}")
+            + ". Install the project's dependencies (pip install -r requirements/docs.txt "
+            "brings the pagefind package with its binary)."
+        )
+    for line in (result.stdout + result.stderr).splitlines():
+        if line.strip():  # --quiet leaves only warnings: a page Pagefind could not use
+            logger.warning("Pagefind: %s", line.strip(), type="handbook", subtype="search")
+    for unused in UNUSED_BUNDLES:  # Pagefind's ready-made interfaces; the handbook has its own
+        for path in folder.glob(unused):
+            path.unlink()
+    logger.info("search index written by Pagefind to %s/", INDEX_FOLDER)
+
+
+def setup(app: Sphinx) -> None:
+    """Connect the page marking and the indexing step."""
+    app.connect("html-page-context", add_search_context)
+    # Last of all: after handbook.incremental has removed the pages of deleted
+    # articles, so that the index holds exactly the pages a clean build writes.
+    app.connect("build-finished", write_index, priority=900)
