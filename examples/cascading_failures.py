@@ -2,7 +2,8 @@
 
 Two small tools for reasoning about a cascade:
 
-* closed-form helpers for fan-out tail probability and layered retries;
+* closed-form helpers for fan-out tail probability and for retries at
+  several layers;
 * a deterministic simulation of one shared backend serving three request
   classes, where an internal spike, client timeouts and retries can leave the
   backend stuck at zero goodput after the spike has ended, and where a retry
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import functools
 from collections import defaultdict, deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 CLASSES: tuple[str, ...] = ("critical", "default", "sheddable")
 """Request classes in priority order, most important first."""
@@ -54,6 +55,24 @@ def attempts_at_bottom(attempts_per_layer: int, layers: int) -> int:
     if attempts_per_layer < 1 or layers < 0:
         raise ValueError("need at least one attempt per layer")
     return attempts_per_layer**layers
+
+
+def expected_attempts_at_bottom(p_fail: float, attempts_per_layer: int, layers: int) -> float:
+    """Return the mean attempts one user action makes on the lowest layer.
+
+    Each attempt at the bottom fails independently with probability ``p_fail``,
+    and every one of ``layers`` layers makes up to ``attempts_per_layer``
+    attempts. A layer's call fails only if all its attempts fail, so the layer
+    above sees ``p_fail ** attempts_per_layer``. When every attempt fails, as
+    in an overload, this is ``attempts_per_layer ** layers``.
+    """
+    if not 0.0 <= p_fail <= 1.0:
+        raise ValueError("p_fail must be a probability")
+    total, p = 1.0, p_fail
+    for _ in range(layers):
+        total *= sum(p**k for k in range(attempts_per_layer))
+        p = p**attempts_per_layer
+    return total
 
 
 FANOUTS: tuple[int, ...] = (*(m * 10**e for e in range(3) for m in (1, 2, 3, 5, 7)), 1000)
@@ -106,6 +125,9 @@ class Scenario:
     expired_cost: float = 0.02
     """Capacity spent to recognize and skip one expired attempt (drop_expired)."""
     ticks: int = 240
+    relief_start: int | None = None
+    """Tick from which an operator cuts new requests to ``relief`` of the base load."""
+    relief: float = 1.0
 
 
 @dataclass
@@ -160,100 +182,152 @@ class Result:
         return None
 
 
+class RetryBudget:
+    """Retry tokens: each new request deposits ``ratio`` of a token, each retry
+    spends one, and the balance is capped at ten ticks' worth of deposits."""
+
+    def __init__(self, ratio: float) -> None:
+        self.ratio = ratio
+        self.tokens = 0.0
+
+    def deposit(self, new_requests: int) -> None:
+        """Credit one tick of new requests."""
+        self.tokens = min(self.tokens + self.ratio * new_requests, 10 * self.ratio * new_requests)
+
+    def withdraw(self, wanted: int) -> int:
+        """Return how many of ``wanted`` retries the budget allows, and spend them."""
+        allowed = min(wanted, int(self.tokens))
+        self.tokens -= allowed
+        return allowed
+
+
+@dataclass
+class _Clients:
+    """The callers: they retry failed attempts on the next tick, within the policy."""
+
+    policy: Policy
+    budget: RetryBudget | None = None
+    due: dict[int, dict[tuple[str, int], int]] = field(default_factory=lambda: defaultdict(dict))
+
+    def retry(self, tick: int, cls: str, attempt: int, failed: int) -> None:
+        """Schedule retries for ``failed`` attempts number ``attempt`` of class ``cls``."""
+        if attempt >= self.policy.max_attempts or failed <= 0:
+            return
+        allowed = failed if self.budget is None else self.budget.withdraw(failed)
+        if allowed:
+            due = self.due[tick + 1]
+            due[(cls, attempt + 1)] = due.get((cls, attempt + 1), 0) + allowed
+
+
+def _arrivals(sc: Scenario, tick: int, clients: _Clients) -> tuple[dict[tuple[str, int], int], int]:
+    """Return this tick's attempts by (class, attempt number), and the new requests among them."""
+    spiking = sc.spike_start <= tick < sc.spike_end
+    arrivals: dict[tuple[str, int], int] = {}
+    relieved = sc.relief_start is not None and tick >= sc.relief_start
+    for cls in CLASSES:
+        base = round(sc.base.get(cls, 0) * sc.relief) if relieved else sc.base.get(cls, 0)
+        arrivals[(cls, 1)] = base + (sc.spike.get(cls, 0) if spiking else 0)
+    new = sum(arrivals.values())
+    for key, n in clients.due.pop(tick, {}).items():
+        arrivals[key] = arrivals.get(key, 0) + n
+    return arrivals, new
+
+
+def admit(
+    policy: Policy, sc: Scenario, queued: int, arrivals: dict[tuple[str, int], int]
+) -> tuple[dict[tuple[str, int], int], int]:
+    """Return the attempts admitted to the queue and how many were shed.
+
+    With ``max_wait`` set, classes are admitted in priority order and each is
+    shed above its own limit of queued work; a shed attempt is answered
+    "overloaded" and not retried. Without it, everything is admitted that
+    fits the queue, and :func:`simulate` turns the overflow into retries.
+    """
+    admitted: dict[tuple[str, int], int] = {}
+    shed = 0
+    if policy.max_wait is None:
+        free = sc.queue_limit - queued
+        total = sum(arrivals.values())
+        for key, n in sorted(arrivals.items()):
+            admitted[key] = n if total <= free else (n * free) // total
+        return admitted, shed
+    for cls in CLASSES:
+        limit = min(sc.queue_limit, int(policy.max_wait[cls] * sc.capacity))
+        for (c, attempt), n in sorted(arrivals.items()):
+            if c == cls:
+                take = max(0, min(n, limit - queued))
+                admitted[(c, attempt)] = take
+                queued += take
+                shed += n - take
+    return admitted, shed
+
+
+def serve(
+    queue: deque[_Batch], tick: int, sc: Scenario, policy: Policy
+) -> tuple[dict[str, int], int]:
+    """Serve the queue oldest first for one tick; return goodput by class and wasted attempts.
+
+    An attempt older than the caller's timeout is one its caller has given up
+    on: serving it in full is wasted work, unless the policy checks the
+    deadline first and skips it for ``expired_cost`` of an attempt.
+    """
+    capacity = float(sc.capacity)
+    good = dict.fromkeys(CLASSES, 0)
+    wasted = 0
+    while queue and capacity > 1e-9:
+        head = queue[0]
+        expired = tick - head.enqueued > sc.timeout
+        cost = sc.expired_cost if (expired and policy.drop_expired) else 1.0
+        n = min(head.count, int(capacity / cost + 1e-9))
+        if n == 0:
+            break
+        capacity -= n * cost
+        head.count -= n
+        if not expired:
+            good[head.cls] += n
+        elif not policy.drop_expired:
+            wasted += n
+        if head.count == 0:
+            queue.popleft()
+    return good, wasted
+
+
 def simulate(policy: Policy, scenario: Scenario | None = None) -> Result:
     """Run one scenario under one policy and return what happened at every tick.
 
     Each tick: new requests and due retries arrive and are admitted or
-    rejected; the server serves the queue in FIFO order; callers whose attempt
-    has waited ``timeout`` ticks give up and may retry on the next tick.
+    rejected (:func:`admit`); the server works through the queue
+    (:func:`serve`); callers whose attempt has waited ``timeout`` ticks give
+    up and may retry on the next tick.
     """
     sc = scenario or Scenario()
     result = Result(sc, policy)
     queue: deque[_Batch] = deque()
-    retries_due: dict[int, dict[tuple[str, int], int]] = defaultdict(dict)
-    bucket = 0.0  # retry tokens, when a budget is set
-
-    def schedule_retries(tick: int, cls: str, attempt: int, failed: int) -> None:
-        nonlocal bucket
-        if attempt >= policy.max_attempts or failed <= 0:
-            return
-        allowed = failed
-        if policy.retry_budget is not None:
-            allowed = min(failed, int(bucket))
-            bucket -= allowed
-        if allowed:
-            due = retries_due[tick + 1]
-            due[(cls, attempt + 1)] = due.get((cls, attempt + 1), 0) + allowed
+    budget = None if policy.retry_budget is None else RetryBudget(policy.retry_budget)
+    clients = _Clients(policy, budget)
 
     for t in range(sc.ticks):
-        spiking = sc.spike_start <= t < sc.spike_end
-        arrivals: dict[tuple[str, int], int] = {}
-        new_total = 0
-        for cls in CLASSES:
-            n = sc.base.get(cls, 0) + (sc.spike.get(cls, 0) if spiking else 0)
-            arrivals[(cls, 1)] = n
-            new_total += n
-        for key, n in retries_due.pop(t, {}).items():
-            arrivals[key] = arrivals.get(key, 0) + n
-        if policy.retry_budget is not None:
-            bucket = min(
-                bucket + policy.retry_budget * new_total, 10 * policy.retry_budget * new_total
-            )
+        arrivals, new_total = _arrivals(sc, t, clients)
+        if budget is not None:
+            budget.deposit(new_total)
 
-        # Admission.
-        queued = sum(b.count for b in queue)
-        admitted: dict[tuple[str, int], int] = {}
-        shed = 0
-        if policy.max_wait is not None:
-            # Priority-aware: higher classes are admitted first and may fill the
-            # queue further; a class is shed above its own waiting limit.
-            for cls in CLASSES:
-                limit = min(sc.queue_limit, int(policy.max_wait[cls] * sc.capacity))
-                for (c, attempt), n in sorted(arrivals.items()):
-                    if c != cls:
-                        continue
-                    take = max(0, min(n, limit - queued))
-                    admitted[(c, attempt)] = take
-                    queued += take
-                    shed += n - take  # explicit "overloaded": not retried
-        else:
-            free = sc.queue_limit - queued
-            total = sum(arrivals.values())
-            for key, n in sorted(arrivals.items()):
-                take = n if total <= free else (n * free) // total
-                admitted[key] = take
-                # A full queue rejects at once; the caller may retry next tick.
-                schedule_retries(t, key[0], key[1], n - take)
+        admitted, shed = admit(policy, sc, sum(b.count for b in queue), arrivals)
+        if policy.max_wait is None:
+            # A full queue rejects at once; the caller may retry next tick.
+            for (cls, attempt), n in sorted(arrivals.items()):
+                clients.retry(t, cls, attempt, n - admitted[(cls, attempt)])
         for (cls, attempt), n in sorted(admitted.items()):
             if n:
                 queue.append(_Batch(t, cls, attempt, n))
 
-        # Service, oldest first.
-        capacity = float(sc.capacity)
-        good = dict.fromkeys(CLASSES, 0)
-        wasted = 0
-        while queue and capacity > 1e-9:
-            head = queue[0]
-            expired = t - head.enqueued > sc.timeout
-            cost = sc.expired_cost if (expired and policy.drop_expired) else 1.0
-            n = min(head.count, int(capacity / cost + 1e-9))
-            if n == 0:
-                break
-            capacity -= n * cost
-            head.count -= n
-            if not expired:
-                good[head.cls] += n
-            elif not policy.drop_expired:
-                wasted += n
-            if head.count == 0:
-                queue.popleft()
+        good, wasted = serve(queue, t, sc, policy)
 
         # Callers of attempts that have now waited `timeout` ticks give up.
         for batch in queue:
             if batch.enqueued > t - sc.timeout:
                 break
             if batch.enqueued == t - sc.timeout:
-                schedule_retries(t, batch.cls, batch.attempt, batch.count)
+                clients.retry(t, batch.cls, batch.attempt, batch.count)
 
         result.goodput.append(good)
         result.offered.append(sum(arrivals.values()))
@@ -293,6 +367,16 @@ def goodput_timelines() -> dict[str, list[int]]:
     }
 
 
+LOAD_CUTS: tuple[float, ...] = (1.0, 0.6, 0.5, 0.4)
+"""Shares of the base load (80 new requests per tick) an operator cuts to at tick 60."""
+
+
+def after_load_cut(relief: float, policy: Policy = POLICIES[0]) -> Result:
+    """Run the default incident, then from tick 60, twenty ticks after the spike
+    has ended, let only ``relief`` of the base load arrive, for 400 ticks in all."""
+    return simulate(policy, replace(Scenario(), relief_start=60, relief=relief, ticks=400))
+
+
 def summarize(result: Result) -> dict[str, float | int | None]:
     """Return the headline numbers of one run (per-tick means)."""
     sc = result.scenario
@@ -315,10 +399,14 @@ def main() -> None:
         f"  to keep 100-call requests 95 % fast, each call may be slow "
         f"{leaf_tail_budget(100, 0.05):.3%} of the time"
     )
-    print(
-        f"Retries: 4 attempts at each of 3 layers -> {attempts_at_bottom(4, 3)} "
-        "attempts at the bottom\n"
-    )
+    print("Retries, 3 attempts at each of 3 layers: attempts at the bottom per user action")
+    print(f"  every attempt fails (overload): {attempts_at_bottom(3, 3)}")
+    for p_fail in (0.9, 0.5, 0.01):
+        print(
+            f"  each fails independently {p_fail * 100:.0f} % of the time: "
+            f"{expected_attempts_at_bottom(p_fail, 3, 3):.2f}"
+        )
+    print()
 
     sc = Scenario()
     print(
@@ -343,6 +431,14 @@ def main() -> None:
         "(goodput per tick; 'crit.' = critical goodput during the spike, offered 30;\n"
         " 'late' = mean of the last 40 ticks, as are attempts/req)\n"
     )
+
+    print("Unprotected retries after the spike, new load cut at tick 60:")
+    print(f"{'new requests/tick':<20}{'late':>7}{'attempts/req':>14}")
+    for relief in LOAD_CUTS:
+        run = after_load_cut(relief)
+        late = (run.scenario.ticks - 40, run.scenario.ticks)
+        print(f"{run.new[-1]:<20}{run.mean_goodput(*late):>7.0f}{run.amplification(*late):>14.2f}")
+    print()
 
     print("Goodput every 20 ticks (the spike covers ticks 20-39):")
     marks = range(0, sc.ticks, 20)

@@ -10,8 +10,11 @@ from examples.cascading_failures import (
     DEFAULT_WAITS,
     POLICIES,
     Policy,
+    RetryBudget,
     Scenario,
+    after_load_cut,
     attempts_at_bottom,
+    expected_attempts_at_bottom,
     fanout_curve,
     goodput_timelines,
     leaf_tail_budget,
@@ -41,6 +44,25 @@ def test_layered_retries_multiply() -> None:
         attempts_at_bottom(0, 3)
 
 
+def test_retries_multiply_most_when_failures_are_correlated() -> None:
+    assert expected_attempts_at_bottom(1.0, 3, 3) == pytest.approx(attempts_at_bottom(3, 3))
+    assert expected_attempts_at_bottom(0.9, 3, 3) == pytest.approx(9.42, abs=0.005)
+    assert expected_attempts_at_bottom(0.5, 3, 3) == pytest.approx(2.0, abs=0.005)
+    assert expected_attempts_at_bottom(0.0, 3, 3) == 1.0
+    with pytest.raises(ValueError):
+        expected_attempts_at_bottom(1.5, 3, 3)
+
+
+def test_the_retry_budget_spends_only_what_new_requests_deposit() -> None:
+    budget = RetryBudget(0.1)
+    budget.deposit(80)
+    assert budget.withdraw(20) == 8  # 10 % of 80 new requests
+    assert budget.withdraw(1) == 0
+    for _ in range(50):
+        budget.deposit(80)
+    assert budget.tokens == pytest.approx(80)  # capped at ten ticks of deposits
+
+
 def test_the_system_is_healthy_before_the_spike_under_every_policy() -> None:
     for policy in POLICIES:
         s = summarize(simulate(policy))
@@ -54,6 +76,17 @@ def test_unbounded_retries_keep_goodput_at_zero_after_the_trigger_is_gone() -> N
     assert s["recovery"] is None
     assert run.amplification(200, 240) == pytest.approx(3.0)  # every request tries 3 times
     assert sum(run.wasted[200:240]) > 0.9 * 100 * 40  # the backend is busy doing useless work
+
+
+def test_cutting_new_load_ends_the_loop_only_below_a_third_of_capacity() -> None:
+    for relief in (1.0, 0.6, 0.5):  # 80, 48 and 40 new requests per tick
+        stuck = after_load_cut(relief)
+        assert stuck.mean_goodput(360, 400) == 0, relief
+        assert stuck.amplification(360, 400) == pytest.approx(3.0, abs=0.01)
+    freed = after_load_cut(0.4)
+    assert freed.new[-1] == 32  # 3 attempts x 32 = 96, under the capacity of 100
+    assert freed.mean_goodput(360, 400) == 32
+    assert freed.amplification(360, 400) == 1.0
 
 
 def test_without_retries_the_same_spike_passes() -> None:
