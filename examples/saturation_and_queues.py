@@ -36,6 +36,21 @@ def mm1_wait_factor(utilization: float) -> float:
     return utilization / (1.0 - utilization)
 
 
+def mmc_wait_factor(utilization: float, servers: int) -> float:
+    """Mean time in queue divided by mean service time for ``servers`` workers sharing one queue.
+
+    Erlang C (M/M/c): Poisson arrivals, exponential service times. With one
+    server it equals :func:`mm1_wait_factor`.
+    """
+    if not 0.0 <= utilization < 1.0:
+        raise ValueError("an M/M/c queue only has a steady state below 100 % utilization")
+    offered = utilization * servers  # the load in erlangs: busy servers on average
+    below = sum(offered**k / math.factorial(k) for k in range(servers))
+    at_or_above = offered**servers / math.factorial(servers) / (1.0 - utilization)
+    wait_probability = at_or_above / (below + at_or_above)
+    return wait_probability / (servers * (1.0 - utilization))
+
+
 def drain_seconds(
     overload_s: float, offered: float, capacity: float, offered_after: float
 ) -> float:
@@ -59,8 +74,26 @@ def seconds_until_useless(deadline_s: float, capacity: float, offered: float) ->
 
 
 def queue_limit(capacity_per_s: float, max_wait_s: float) -> int:
-    """Little's law turned around: the depth at which waiting reaches ``max_wait_s``."""
+    """The depth at which a new arrival would wait ``max_wait_s`` before service.
+
+    A first-in-first-out queue holding ``n`` items in front of a server that
+    completes ``capacity_per_s`` per second drains in ``n / capacity_per_s``
+    seconds; this is that drain time solved for ``n``. It describes one
+    arrival's wait at one moment, so it holds during an overload too, unlike
+    Little's law, which relates long-run averages in a steady state.
+    """
     return max(1, int(capacity_per_s * max_wait_s))
+
+
+def throttle_probability(requests: float, accepts: float, k: float = 2.0) -> float:
+    """Google SRE client-side adaptive throttling: the chance to reject a new request locally.
+
+    ``requests`` counts what the application attempted over the window (the
+    SRE book uses the last two minutes), including requests this throttle
+    rejected; ``accepts`` counts what the backend accepted. With ``k = 2``
+    the client keeps sending until it attempts twice what the backend accepts.
+    """
+    return max(0.0, (requests - k * accepts) / (requests + 1))
 
 
 # --------------------------------------------------------------------------
@@ -193,7 +226,7 @@ class Load:
     workers: int = 4
     mean_service_s: float = 0.010  # 4 workers x 100/s = 400 requests/s of capacity
     deadline_s: float = 0.5
-    duration_s: float = 30.0
+    duration_s: float = 30.0  # arrivals stop here; the workers then finish what is queued
     seed: int = 11
 
     @property
@@ -220,12 +253,12 @@ class Result:
 
     @property
     def goodput_per_s(self) -> float:
-        """Answers delivered before the caller's deadline, per second."""
+        """Answers delivered before the caller's deadline, per second of arrivals."""
         return self.count("ok") / self.load.duration_s
 
     @property
     def on_time_share(self) -> float:
-        """Share of offered requests that got an answer in time."""
+        """Share of all arrivals that got an answer in time."""
         return self.count("ok") / len(self.requests)
 
     def on_time_share_between(self, start: float, end: float) -> float:
@@ -240,6 +273,12 @@ class Result:
         busy = sum(r.service_s for r in self.requests if r.fate in ("ok", "late"))
         return late / busy if busy else 0.0
 
+    @property
+    def mean_wait_s(self) -> float:
+        """Mean time served requests spent in the queue before a worker took them."""
+        waits = [r.waited for r in self.requests if r.fate in ("ok", "late")]
+        return sum(waits) / len(waits)
+
     def latency_percentile(self, q: float) -> float:
         """Percentile of arrival-to-answer time over every answer the server sent."""
         served = sorted(r.finish - r.arrival for r in self.requests if r.fate in ("ok", "late"))
@@ -249,7 +288,11 @@ class Result:
 
 
 def simulate(policy: QueuePolicy, load: Load) -> Result:
-    """Run seeded Poisson arrivals with exponential service times through ``policy``."""
+    """Run seeded Poisson arrivals with exponential service times through ``policy``.
+
+    The queue starts empty. Arrivals stop after ``load.duration_s``; the run
+    then continues until the workers have finished or dropped everything queued.
+    """
     rng = random.Random(load.seed)
     queue = ServerQueue(policy, load.mean_service_s)
     result = Result(policy=policy.name, load=load)
@@ -334,17 +377,23 @@ def main() -> None:
         ", ".join(f"{u:.0%} -> {mm1_wait_factor(u):.0f}x" for u in (0.5, 0.8, 0.9, 0.95, 0.99)),
     )
     print(
-        "Backlog from 60 s at 110 % drains at 80 % in", f"{drain_seconds(60, 1.1, 1.0, 0.8):.0f} s"
+        "M/M/4 (four workers, one queue) wait / service time:",
+        ", ".join(f"{u:.0%} -> {mmc_wait_factor(u, 4):.1f}x" for u in (0.5, 0.8, 0.9, 0.95, 0.99)),
+    )
+    print(
+        "Backlog from 60 s at 110 % drains at 80 % in",
+        f"{drain_seconds(60, 1.1, 1.0, 0.8):.0f} s, at 95 % in",
+        f"{drain_seconds(60, 1.1, 1.0, 0.95):.0f} s",
     )
     print("Depth limit for 400 req/s and 100 ms of acceptable wait:", queue_limit(400, 0.1))
     print(
         "Unbounded FIFO at 440 req/s, 500 ms deadline: useless after",
         f"{seconds_until_useless(0.5, 400, 440):.0f} s",
     )
-    print("\nCapacity 400 req/s (4 workers x 10 ms), caller deadline 500 ms, 30 s per run")
+    print("\nCapacity 400 req/s (4 workers x 10 ms), caller deadline 500 ms, 30 s of arrivals")
     print(
         f"{'load':>4} {'policy':<23}{'goodput':>7}{'on time':>8}{'p50':>7}{'p99':>7}"
-        f"{'oldest':>7}{'wasted':>7}{'rejected':>9}{'dropped':>8}"
+        f"{'oldest':>7}{'wasted':>7}{'rejected':>9}{'dropped':>8}{'peak':>5}"
     )
     for r in compare():
         dropped = r.count("dropped_expired") + r.count("dropped_sojourn")
@@ -355,7 +404,7 @@ def main() -> None:
             f"{r.latency_percentile(0.5) * 1000:>5.0f}ms"
             f"{r.latency_percentile(0.99) * 1000:>5.0f}ms"
             f"{r.oldest_age_p99_s * 1000:>5.0f}ms"
-            f"{r.wasted_share:>7.0%}{r.count('rejected'):>9}{dropped:>8}"
+            f"{r.wasted_share:>7.0%}{r.count('rejected'):>9}{dropped:>8}{r.peak_depth:>5}"
         )
     verbatim = simulate(QueuePolicy.controlled_delay(target_s=0.005, interval_s=0.1), Load(0.8))
     print(
@@ -363,6 +412,20 @@ def main() -> None:
         f"{verbatim.on_time_share:.1%}, dropped",
         verbatim.count("dropped_sojourn") + verbatim.count("dropped_expired"),
     )
+    checks = []
+    for u in (0.8, 0.95):
+        fifo = simulate(QueuePolicy.unbounded_fifo(), Load(u))
+        theory = mmc_wait_factor(u, fifo.load.workers) * fifo.load.mean_service_s
+        measured = fifo.mean_wait_s * 1000
+        checks.append(f"{u:.0%} -> {measured:.1f} ms (Erlang C {theory * 1000:.1f} ms)")
+    print("Mean wait, unbounded FIFO runs:", ", ".join(checks))
+    window_s = 120  # the SRE book's two-minute history
+    for k in (2.0, 1.1):
+        p = throttle_probability(1000 * window_s, 400 * window_s, k)
+        print(
+            f"Client throttling, K = {k}: 1000 attempts/s, 400 accepted/s ->",
+            f"reject {p:.0%} locally, send {1000 * (1 - p):.0f}/s",
+        )
 
 
 if __name__ == "__main__":

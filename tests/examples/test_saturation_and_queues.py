@@ -15,9 +15,11 @@ from examples.saturation_and_queues import (
     drain_seconds,
     goodput_curve,
     mm1_wait_factor,
+    mmc_wait_factor,
     queue_limit,
     seconds_until_useless,
     simulate,
+    throttle_probability,
 )
 from tests.figures import draw, lines
 
@@ -39,8 +41,36 @@ def test_mm1_waiting_grows_nonlinearly() -> None:
         mm1_wait_factor(1.0)
 
 
+def test_pooled_workers_wait_less_but_the_curve_keeps_its_shape() -> None:
+    assert mmc_wait_factor(0.95, 1) == pytest.approx(mm1_wait_factor(0.95))
+    pooled = [mmc_wait_factor(u, 4) for u in (0.8, 0.9, 0.95, 0.99)]
+    assert [round(w, 1) for w in pooled] == [0.7, 2.0, 4.5, 24.4]
+    assert all(w < mm1_wait_factor(u) for w, u in zip(pooled, (0.8, 0.9, 0.95, 0.99), strict=True))
+    with pytest.raises(ValueError):
+        mmc_wait_factor(1.0, 4)
+
+
+def test_the_simulation_agrees_with_erlang_c_below_capacity() -> None:
+    for u in (0.8, 0.95):
+        fifo = simulate(QueuePolicy.unbounded_fifo(), Load(u))
+        theory = mmc_wait_factor(u, fifo.load.workers) * fifo.load.mean_service_s
+        assert fifo.mean_wait_s == pytest.approx(theory, rel=0.05)
+
+
+def test_client_throttle_keeps_sending_k_times_what_is_accepted() -> None:
+    window = 120  # seconds of history
+    assert throttle_probability(1000 * window, 1000 * window) == 0.0
+    p = throttle_probability(1000 * window, 400 * window)
+    assert p == pytest.approx(0.2, abs=1e-4)
+    assert 1000 * (1 - p) == pytest.approx(2 * 400, rel=1e-3)  # K = 2: twice the accepts
+    tight = throttle_probability(1000 * window, 400 * window, k=1.1)
+    assert 1000 * (1 - tight) == pytest.approx(1.1 * 400, rel=1e-3)
+
+
 def test_backlog_arithmetic() -> None:
+    # Draining is faster than filling only while spare capacity exceeds the excess was.
     assert drain_seconds(60, 1.1, 1.0, 0.8) == pytest.approx(30)
+    assert drain_seconds(60, 1.1, 1.0, 0.95) == pytest.approx(120)
     assert math.isinf(drain_seconds(60, 1.1, 1.0, 1.0))
     assert seconds_until_useless(0.5, 400, 440) == pytest.approx(5.0)
     assert queue_limit(400, 0.1) == 40
@@ -60,6 +90,9 @@ def test_unbounded_fifo_collapses_under_overload(table: dict) -> None:
     # useful for about 5 s (deadline * capacity / excess), useless afterwards
     assert fifo.on_time_share_between(0.0, 4.0) > 0.9
     assert fifo.on_time_share_between(6.0, 30.0) < 0.01
+    # every arrival is served eventually: the workers drain the backlog after arrivals stop
+    assert fifo.count("ok") + fifo.count("late") == len(fifo.requests)
+    assert max(r.finish for r in fifo.requests) > fifo.load.duration_s + 2
 
 
 def test_bounded_queue_keeps_goodput_at_capacity(table: dict) -> None:
