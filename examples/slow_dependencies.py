@@ -3,8 +3,9 @@
 The module simulates a service with a fixed pool of worker threads. Half of its
 requests (product pages) call a recommendations dependency; the other half
 (checkouts) never touch it. For twenty seconds of a sixty-second run the
-dependency misbehaves: either it is *dead* (refuses connections in 1 ms) or it
-is *slow* (answers after about 3.5 s). The same traffic runs through the same
+dependency misbehaves: it is *dead* (refuses connections in 1 ms), *blackholed*
+(drops connection attempts, so each call waits for its timeout) or *slow*
+(answers after about 3.5 s). The same traffic runs through the same
 pool with and without a :class:`DependencyGuard` in front of the dependency.
 
 Everything runs on a simulated clock driven by an event heap, so the results
@@ -56,9 +57,14 @@ def timeout_for_call(
     return max(0.0, min(latency_percentile_s * padding, budget))
 
 
-def full_jitter_backoff(attempt: int, base_s: float, cap_s: float, rng: random.Random) -> float:
-    """Capped exponential backoff with full jitter: uniform in [0, min(cap, base * 2**attempt)]."""
-    return rng.uniform(0.0, min(cap_s, base_s * (2**attempt)))
+def full_jitter_backoff(retry: int, base_s: float, cap_s: float, rng: random.Random) -> float:
+    """Sleep before retry number ``retry`` (1 for the first), with full jitter.
+
+    Uniform in [0, min(cap, base * 2**(retry - 1))]: capped exponential backoff
+    indexed as gRPC's retry policy is, so the first retry waits up to ``base_s``
+    and each later ceiling is twice the one before, until ``cap_s``.
+    """
+    return rng.uniform(0.0, min(cap_s, base_s * 2 ** (retry - 1)))
 
 
 class RetryBudget:
@@ -111,6 +117,68 @@ def retry_load(
                 break
             attempts += 1
     return attempts / (requests_per_s * seconds)
+
+
+# --------------------------------------------------------------------------
+# Hedged requests against a replicated dependency
+# --------------------------------------------------------------------------
+
+
+def replica_latency(rng: random.Random, overloaded: bool = False) -> float:
+    """One call to one replica: 4 ms plus an exponential 2 ms, and on 1 % of calls a stall.
+
+    A stall (a pause, a compaction, a noisy neighbor) adds 0.2 to 1 s, uniform,
+    drawn independently for every call, so a hedge to another replica usually
+    misses it. ``overloaded`` models a dependency slow for everyone (replicas
+    waiting on one saturated database): 0.2 s plus an exponential 50 ms.
+    """
+    if overloaded:
+        return 0.2 + rng.expovariate(1 / 0.05)
+    latency = 0.004 + rng.expovariate(1 / 0.002)
+    if rng.random() < 0.01:
+        latency += rng.uniform(0.2, 1.0)
+    return latency
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-quantile of ``values`` by the nearest-rank rule."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+@dataclass(frozen=True)
+class HedgeResult:
+    """Latency percentiles of the same calls without and with a hedge."""
+
+    hedge_after_s: float
+    plain: dict[str, float]
+    hedged: dict[str, float]
+    extra_requests: float  # hedges sent, as a share of first requests
+
+
+def hedging_effect(calls: int = 100_000, overloaded: bool = False, seed: int = 3) -> HedgeResult:
+    """Send a second copy of a read to another replica once the first exceeds the healthy p95."""
+    rng = random.Random(seed)
+    hedge_after = percentile([replica_latency(rng) for _ in range(calls)], 0.95)
+    plain, hedged, hedges = [], [], 0
+    for _ in range(calls):
+        first = replica_latency(rng, overloaded)
+        plain.append(first)
+        if first <= hedge_after:
+            hedged.append(first)
+            continue
+        hedges += 1
+        # Assumed, not derived: a stall is one call's bad luck, while under
+        # overload the copy is exactly as slow as the first call.
+        second = first if overloaded else replica_latency(rng)
+        hedged.append(min(first, hedge_after + second))  # first answer wins, loser cancelled
+    quantiles = {"p50": 0.50, "p99": 0.99, "p99.9": 0.999}
+    return HedgeResult(
+        hedge_after_s=hedge_after,
+        plain={name: percentile(plain, q) for name, q in quantiles.items()},
+        hedged={name: percentile(hedged, q) for name, q in quantiles.items()},
+        extra_requests=hedges / calls,
+    )
 
 
 # --------------------------------------------------------------------------
@@ -242,7 +310,7 @@ class Scenario:
     client_deadline_s: float = 1.0  # the caller gives up after this
     incident_start_s: float = 20.0
     incident_end_s: float = 40.0
-    incident: str = "slow"  # "slow", "dead" or "none"
+    incident: str = "slow"  # "slow", "dead", "blackhole" or "none"
     seed: int = 7
 
     def dependency_latency(self, now: float, rng: random.Random) -> tuple[float, bool]:
@@ -250,6 +318,8 @@ class Scenario:
         in_incident = self.incident_start_s <= now < self.incident_end_s
         if in_incident and self.incident == "dead":
             return 0.001, False  # connection refused, immediately
+        if in_incident and self.incident == "blackhole":
+            return math.inf, False  # connection attempts dropped: no answer, ever
         if in_incident and self.incident == "slow":
             return 3.0 + rng.expovariate(1 / 0.5), True
         return 0.015 + rng.expovariate(1 / 0.010), True
@@ -300,6 +370,11 @@ class Report:
         chosen = self._select(kind, start, end)
         return sum(o.degraded for o in chosen) / len(chosen)
 
+    def last_late(self, kind: str) -> float | None:
+        """Arrival time of the last request of ``kind`` not answered in time, if any."""
+        late = [o.arrival for o in self.outcomes if o.kind == kind and o.latency > self.deadline_s]
+        return max(late, default=None)
+
 
 def simulate(scenario: Scenario, config: GuardConfig) -> Report:
     """Run the scenario through a worker pool with ``config`` guarding the dependency."""
@@ -314,7 +389,7 @@ def simulate(scenario: Scenario, config: GuardConfig) -> Report:
         seq += 1
         heapq.heappush(events, (when, seq, action))
 
-    waiting: deque[Outcome] = deque()  # the pool's queue: unbounded, as in most servers
+    waiting: deque[Outcome] = deque()  # the pool's queue, unbounded
     busy = 0
 
     def start(now: float, req: Outcome) -> None:
@@ -433,7 +508,7 @@ def incident_timelines(step_s: float = 0.25) -> dict[str, Timeline]:
 
 
 def main() -> None:
-    """Print the three runs the article discusses, plus the retry arithmetic."""
+    """Print the runs the article discusses, the hedging comparison and the retry arithmetic."""
     base = Scenario()
     print(
         "Little's law, healthy:",
@@ -447,35 +522,55 @@ def main() -> None:
         "workers needed for product pages alone",
     )
     runs = [
-        ("dead dependency, unguarded", Scenario(incident="dead"), GuardConfig.unguarded()),
-        ("slow dependency, unguarded", Scenario(incident="slow"), GuardConfig.unguarded()),
-        ("slow dependency, guarded", Scenario(incident="slow"), GuardConfig()),
+        ("dead, unguarded", Scenario(incident="dead"), GuardConfig.unguarded()),
+        ("blackholed, unguarded", Scenario(incident="blackhole"), GuardConfig.unguarded()),
+        ("blackholed, guarded", Scenario(incident="blackhole"), GuardConfig()),
+        ("slow, unguarded", Scenario(incident="slow"), GuardConfig.unguarded()),
+        ("slow, guarded", Scenario(incident="slow"), GuardConfig()),
     ]
     window = (base.incident_start_s, base.incident_end_s)
     print(f"\nDuring the incident ({window[0]:.0f}-{window[1]:.0f} s), client deadline 1 s:")
     header = (
-        f"{'run':<26}{'checkout p99':>13}{'checkout ok':>12}"
-        f"{'product p99':>12}{'product ok':>11}{'busy':>6}{'queue':>7}"
+        f"{'run':<22}{'checkout p99':>13}{'checkout ok':>12}"
+        f"{'product p99':>12}{'product ok':>11}{'busy':>6}{'queue':>7}{'last late checkout':>20}"
     )
     print(header)
     for name, scenario, config in runs:
         r = simulate(scenario, config)
+        last = r.last_late("checkout")
         print(
-            f"{name:<26}"
+            f"{name:<22}"
             f"{r.p99_seen_by_caller('checkout', *window) * 1000:>10.0f} ms"
             f"{r.on_time_share('checkout', *window):>12.0%}"
             f"{r.p99_seen_by_caller('product', *window) * 1000:>9.0f} ms"
             f"{r.on_time_share('product', *window):>11.0%}"
             f"{r.peak_busy_workers:>6}{r.peak_queue:>7}"
+            f"{'none' if last is None else f'{last:.1f} s':>20}"
         )
     guarded = simulate(Scenario(incident="slow"), GuardConfig())
     in_flight = guarded.peak_dependency_in_flight
-    print("\nGuarded run: peak calls in flight to the dependency =", in_flight)
+    print("\nSlow, guarded: peak calls in flight to the dependency =", in_flight)
     print("  rejections:", guarded.rejections)
+    probes = guarded.probes_in_incident
     print(
-        f"  calls that reached the dependency during the incident: {guarded.calls_in_incident},",
-        f"of which {guarded.probes_in_incident} probes",
+        f"  calls that reached the dependency during the incident: {guarded.calls_in_incident}",
+        f"({guarded.calls_in_incident - probes} before the breaker first opened, {probes} probes)",
     )
+    recovered = min(
+        o.arrival
+        for o in guarded.outcomes
+        if o.kind == "product" and o.arrival >= base.incident_end_s and not o.degraded
+    )
+    print(f"  first product page with real data after the incident: {recovered:.1f} s")
+    print("\nHedged reads, hedge sent after the healthy p95:")
+    for label, overloaded in (("stalls on one replica", False), ("dependency overloaded", True)):
+        h = hedging_effect(overloaded=overloaded)
+        print(
+            f"  {label}: hedge after {h.hedge_after_s * 1000:.1f} ms,",
+            f"p99 {h.plain['p99'] * 1000:.0f} -> {h.hedged['p99'] * 1000:.0f} ms,",
+            f"p99.9 {h.plain['p99.9'] * 1000:.0f} -> {h.hedged['p99.9'] * 1000:.0f} ms,",
+            f"{h.extra_requests:.1%} more requests",
+        )
     print("\nRetries during a full outage, 1,000 requests/s for 10 s, up to 3 retries each:")
     print("  no budget:", f"{retry_load(1000, 10, 3, None):.2f}", "attempts per request")
     print(

@@ -15,6 +15,7 @@ from examples.slow_dependencies import (
     busy_workers,
     busy_workers_at,
     full_jitter_backoff,
+    hedging_effect,
     incident_timelines,
     retry_load,
     simulate,
@@ -31,6 +32,8 @@ def runs() -> dict[str, object]:
         "dead_unguarded": simulate(Scenario(incident="dead"), GuardConfig.unguarded()),
         "slow_unguarded": simulate(Scenario(incident="slow"), GuardConfig.unguarded()),
         "slow_guarded": simulate(Scenario(incident="slow"), GuardConfig()),
+        "blackhole_unguarded": simulate(Scenario(incident="blackhole"), GuardConfig.unguarded()),
+        "blackhole_guarded": simulate(Scenario(incident="blackhole"), GuardConfig()),
     }
 
 
@@ -52,9 +55,12 @@ def test_timeout_is_the_smaller_of_percentile_and_remaining_deadline() -> None:
 
 def test_full_jitter_stays_within_the_capped_window() -> None:
     rng = random.Random(1)
-    delays = [full_jitter_backoff(n, 0.1, 2.0, rng) for n in range(10) for _ in range(50)]
+    delays = [full_jitter_backoff(n, 0.1, 2.0, rng) for n in range(1, 11) for _ in range(50)]
     assert all(0.0 <= d <= 2.0 for d in delays)
     assert len({round(d, 6) for d in delays}) > 400  # spread out, not synchronized
+    # retries count from 1, as in gRPC: the first waits up to base, the second up to 2 x base
+    assert all(full_jitter_backoff(1, 0.1, 2.0, rng) <= 0.1 for _ in range(200))
+    assert max(full_jitter_backoff(2, 0.1, 2.0, rng) for _ in range(200)) > 0.15
 
 
 def test_retry_budget_caps_outage_load() -> None:
@@ -98,18 +104,59 @@ def test_no_call_when_the_deadline_is_already_spent() -> None:
     assert guard.in_flight == 0
 
 
+@pytest.mark.parametrize(
+    ("run", "checkouts", "products", "queue", "last_late"),
+    [
+        ("dead_unguarded", "100 %", "100 %", 0, None),
+        ("blackhole_unguarded", "2 %", "0 %", 5916, "52.0 s"),
+        ("slow_unguarded", "2 %", "0 %", 3489, "42.3 s"),
+        ("blackhole_guarded", "100 %", "100 %", 0, None),
+        ("slow_guarded", "100 %", "100 %", 0, None),
+    ],
+)
+def test_the_incident_table_in_the_article(
+    runs: dict, run: str, checkouts: str, products: str, queue: int, last_late: str | None
+) -> None:
+    """Every cell of the article's incident table, rounded as the article prints it."""
+    report = runs[run]
+    assert f"{report.on_time_share('checkout', *INCIDENT) * 100:.0f} %" == checkouts
+    assert f"{report.on_time_share('product', *INCIDENT) * 100:.0f} %" == products
+    assert report.peak_queue == queue
+    late = report.last_late("checkout")
+    assert (None if late is None else f"{late:.1f} s") == last_late
+
+
 def test_dead_dependency_leaves_the_pool_healthy(runs: dict) -> None:
     report = runs["dead_unguarded"]
     assert report.on_time_share("checkout", *INCIDENT) == 1.0
     assert report.p99_seen_by_caller("product", *INCIDENT) < 0.05
 
 
+def test_a_blackholed_dependency_is_not_cheap_like_a_refusing_one(runs: dict) -> None:
+    """Dead is cheap only when it refuses fast; dropped connection attempts cost a full timeout."""
+    assert runs["dead_unguarded"].last_late("checkout") is None
+    blackhole = runs["blackhole_unguarded"]
+    assert blackhole.peak_busy_workers == 40
+    assert blackhole.on_time_share("checkout", *INCIDENT) == pytest.approx(0.02, abs=0.005)
+    assert blackhole.on_time_share("product", *INCIDENT) == 0.0
+    # held for the 30 s timeout, the last calls free their workers ten seconds after recovery
+    assert blackhole.last_late("checkout") > runs["slow_unguarded"].last_late("checkout") + 5
+    assert 51.0 < blackhole.last_late("checkout") < 52.5
+
+
+def test_the_guard_contains_a_blackhole_as_well(runs: dict) -> None:
+    report = runs["blackhole_guarded"]
+    assert report.last_late("checkout") is None
+    assert report.on_time_share("product", *INCIDENT) == 1.0
+    assert report.peak_dependency_in_flight <= 10
+
+
 def test_slow_dependency_without_guard_takes_down_unrelated_requests(runs: dict) -> None:
     report = runs["slow_unguarded"]
     assert report.peak_busy_workers == 40
     assert report.peak_queue > 1000
-    assert report.on_time_share("checkout", *INCIDENT) < 0.10
-    assert report.on_time_share("product", *INCIDENT) < 0.05
+    assert report.on_time_share("checkout", *INCIDENT) == pytest.approx(0.02, abs=0.005)
+    assert report.on_time_share("product", *INCIDENT) == 0.0
     # the damage outlives the incident while the backlog drains
     assert report.on_time_share("checkout", 40.0, 45.0) < 0.9
 
@@ -143,6 +190,31 @@ def test_breaker_does_not_send_only_probes(runs: dict) -> None:
     # still a small fraction of the ~2,000 product pages that arrived meanwhile
     products = sum(o.kind == "product" and 20.0 <= o.arrival < 40.0 for o in report.outcomes)
     assert report.calls_in_incident < 0.02 * products
+
+
+def test_hedging_after_p95_cuts_the_tail_for_about_five_percent_more_requests() -> None:
+    result = hedging_effect()
+    assert 0.009 < result.hedge_after_s < 0.012  # the healthy p95
+    assert 0.04 < result.extra_requests < 0.06
+    assert result.hedged["p50"] == result.plain["p50"]
+    assert result.plain["p99.9"] > 0.5 and result.hedged["p99.9"] < 0.025
+    assert result.plain["p99"] > 0.2 and result.hedged["p99"] < 0.02
+
+
+def test_hedging_an_overloaded_dependency_doubles_requests_for_nothing() -> None:
+    """Built into the model (a copy is as slow as the first call), not found by it."""
+    result = hedging_effect(overloaded=True)
+    assert result.extra_requests == 1.0
+    assert result.hedged == result.plain
+
+
+def test_breaker_counts_and_recovery_in_the_article(runs: dict) -> None:
+    report = runs["slow_guarded"]
+    assert (report.calls_in_incident, report.probes_in_incident) == (26, 9)
+    assert report.rejections == {"bulkhead_full": 4, "failing_fast": 2101, "no_time_left": 0}
+    products_after = [o for o in report.outcomes if o.kind == "product" and o.arrival >= 40]
+    recovered = min(o.arrival for o in products_after if not o.degraded)
+    assert 41.0 < recovered < 41.5
 
 
 def test_simulation_is_deterministic() -> None:
