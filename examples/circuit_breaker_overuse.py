@@ -8,9 +8,12 @@ Two deterministic simulations on a simulated clock (nothing sleeps):
    A concurrency limit rejects only the excess in-flight work, and only while
    the spike lasts.
 2. A three-shard dependency where one shard fails. One breaker for the whole
-   dependency is either blind to the failure (threshold above 1/3) or fails
-   every user (threshold below 1/3); a breaker per shard fails only the
-   users of the broken shard.
+   dependency is either nearly blind to the failure (threshold above 1/3) or
+   fails every user (threshold below 1/3); a breaker per shard fails only the
+   users of the broken shard. The run also counts what still reached the
+   broken shard: calls sent before its breaker first opened, and probes.
+
+It also prints how often a count window misreads a failure rate by chance.
 
 Run it with ``python -m examples.circuit_breaker_overuse``.
 """
@@ -18,6 +21,7 @@ Run it with ``python -m examples.circuit_breaker_overuse``.
 from __future__ import annotations
 
 import heapq
+import math
 import random
 from collections import deque
 from collections.abc import Callable, Hashable, Iterable, Iterator
@@ -29,15 +33,17 @@ from typing import Protocol
 # Outcomes and how to classify them
 # --------------------------------------------------------------------------
 
-TIMEOUT = 0  # status used for a call abandoned by the caller's timeout
+TIMEOUT = 0  # status used for a call abandoned at its attempt timeout
+SERVER_FAILURES = frozenset({500, 502, 503, 504})  # not 501 or 505: those are answers
 
 
 @dataclass(frozen=True)
 class Outcome:
     """What one call to the dependency produced, as the caller saw it."""
 
-    status: int  # HTTP-like status; TIMEOUT (0) when the caller gave up
+    status: int  # HTTP-like status; TIMEOUT (0) when the attempt timed out
     latency: float  # seconds the caller waited
+    refused: bool = False  # the server marked it a deliberate refusal (shedding, open breaker)
 
 
 Classifier = Callable[[Outcome], bool]
@@ -45,8 +51,8 @@ Classifier = Callable[[Outcome], bool]
 
 
 def dependency_errors(outcome: Outcome) -> bool:
-    """Count only server-side errors and timeouts: a 404 or 409 is an answer."""
-    return outcome.status == TIMEOUT or outcome.status >= 500
+    """Count timeouts and server failures; a 404, a 409 or a marked refusal is an answer."""
+    return outcome.status == TIMEOUT or (outcome.status in SERVER_FAILURES and not outcome.refused)
 
 
 def slow_or_error(slow_seconds: float) -> Classifier:
@@ -104,11 +110,13 @@ class BreakerConfig:
 class CircuitBreaker:
     """A count-window breaker with a pluggable failure classifier.
 
-    ``allow(now)`` is asked before a call; ``record(now, outcome)`` is told
-    the outcome when the call completes. In the half-open state only
+    ``allow(now)`` is asked before a call; ``record(now, outcome, admitted_at)``
+    is told the outcome when the call completes. In the half-open state only
     ``half_open_probes`` calls are let through; when all of them have
     completed, the breaker closes if their failure rate is under the
-    threshold and opens again otherwise.
+    threshold and opens again otherwise. An outcome counts only in the state
+    that admitted its call: a straggler admitted while closed that completes
+    after the breaker opened, or during half-open, is ignored.
     """
 
     def __init__(
@@ -121,6 +129,7 @@ class CircuitBreaker:
         self.key = key
         self.config = config
         self.state = State.CLOSED
+        self._since = -math.inf  # when the current state began
         self._window: deque[bool] = deque(maxlen=config.window_size)
         self._open_until = 0.0
         self._probes_sent = 0
@@ -133,7 +142,7 @@ class CircuitBreaker:
         return sum(self._window) / len(self._window) if self._window else 0.0
 
     def _move(self, now: float, new: State, rate: float) -> None:
-        old, self.state = self.state, new
+        old, self.state, self._since = self.state, new, now
         if new is State.OPEN:
             spread = self.config.open_jitter * self._rng.uniform(-1.0, 1.0)
             self._open_until = now + self.config.open_seconds * (1.0 + spread)
@@ -160,8 +169,11 @@ class CircuitBreaker:
             return True
         return False
 
-    def record(self, now: float, outcome: Outcome) -> None:
-        """Feed the outcome of a call that ``allow`` let through."""
+    def record(self, now: float, outcome: Outcome, admitted_at: float | None = None) -> None:
+        """Feed the outcome of a call that ``allow`` let through at ``admitted_at``
+        (None: during the current state)."""
+        if self.state is State.OPEN or (admitted_at is not None and admitted_at < self._since):
+            return  # admitted under an earlier state: a straggler, not a probe or fresh evidence
         failed = self.config.classifier(outcome)
         if self.state is State.HALF_OPEN:
             self._probe_results.append(failed)
@@ -172,8 +184,6 @@ class CircuitBreaker:
                 else:
                     self._move(now, State.CLOSED, rate)
             return
-        if self.state is State.OPEN:
-            return  # a straggler that was admitted before the breaker opened
         self._window.append(failed)
         if len(self._window) >= self.config.minimum_calls:
             rate = self.failure_rate()
@@ -264,7 +274,7 @@ class Guard(Protocol):
 
     def admit(self, now: float, shard: int) -> bool: ...
 
-    def complete(self, now: float, shard: int, outcome: Outcome) -> None: ...
+    def complete(self, now: float, shard: int, outcome: Outcome, started: float) -> None: ...
 
 
 class NoGuard:
@@ -273,22 +283,27 @@ class NoGuard:
     def admit(self, now: float, shard: int) -> bool:
         return True
 
-    def complete(self, now: float, shard: int, outcome: Outcome) -> None:
+    def complete(self, now: float, shard: int, outcome: Outcome, started: float) -> None:
         return None
 
 
 @dataclass
 class BreakerGuard:
-    """Routes each call through the breaker for its key."""
+    """Routes each call through the breaker for its key, and notes every probe."""
 
     registry: BreakerRegistry
     dependency: str = "inventory"
+    probes: list[tuple[float, int]] = field(default_factory=list)  # (time, shard)
 
     def admit(self, now: float, shard: int) -> bool:
-        return self.registry.get(self.dependency, shard).allow(now)
+        breaker = self.registry.get(self.dependency, shard)
+        allowed = breaker.allow(now)
+        if allowed and breaker.state is State.HALF_OPEN:
+            self.probes.append((now, shard))
+        return allowed
 
-    def complete(self, now: float, shard: int, outcome: Outcome) -> None:
-        self.registry.get(self.dependency, shard).record(now, outcome)
+    def complete(self, now: float, shard: int, outcome: Outcome, started: float) -> None:
+        self.registry.get(self.dependency, shard).record(now, outcome, started)
 
 
 @dataclass
@@ -300,7 +315,7 @@ class LimiterGuard:
     def admit(self, now: float, shard: int) -> bool:
         return self.limiter.try_acquire()
 
-    def complete(self, now: float, shard: int, outcome: Outcome) -> None:
+    def complete(self, now: float, shard: int, outcome: Outcome, started: float) -> None:
         self.limiter.release()
 
 
@@ -323,23 +338,23 @@ def run(requests: Iterable[Request], dependency: Dependency, guard: Guard) -> li
     call completes, as they would in production: a breaker cannot learn that
     a call is slow before the slowness has been spent.
     """
-    pending: list[tuple[float, int, int, Outcome]] = []
+    pending: list[tuple[float, int, float, int, Outcome]] = []
     results: list[Result] = []
     seq = 0
     for req in requests:
         while pending and pending[0][0] <= req.at:
-            done_at, _, shard, outcome = heapq.heappop(pending)
-            guard.complete(done_at, shard, outcome)
+            done_at, _, started, shard, outcome = heapq.heappop(pending)
+            guard.complete(done_at, shard, outcome, started)
         if guard.admit(req.at, req.shard):
             outcome = dependency(req.at, req.shard)
-            heapq.heappush(pending, (req.at + outcome.latency, seq, req.shard, outcome))
+            heapq.heappush(pending, (req.at + outcome.latency, seq, req.at, req.shard, outcome))
             seq += 1
             results.append(Result(req, True, outcome))
         else:
             results.append(Result(req, False, None))
     while pending:
-        done_at, _, shard, outcome = heapq.heappop(pending)
-        guard.complete(done_at, shard, outcome)
+        done_at, _, started, shard, outcome = heapq.heappop(pending)
+        guard.complete(done_at, shard, outcome, started)
     return results
 
 
@@ -503,6 +518,8 @@ class ShardReport:
     failed_share_healthy_shards: float
     calls_sent_to_bad_shard: int
     requests_to_bad_shard: int
+    sent_before_first_open: int  # calls into the bad shard before its breaker first opened
+    probes_to_bad_shard: int  # half-open probes into the bad shard
     opens: int
 
 
@@ -521,10 +538,16 @@ def shard_outage_run(
     config = BreakerConfig(failure_rate_threshold=threshold, open_seconds=5.0)
     registry = BreakerRegistry(config, key_fn)
     dependency = shard_outage_dependency(bad_shard, start, end, seed)
-    results = run(poisson_arrivals(rate, seconds, 3, seed), dependency, BreakerGuard(registry))
+    guard = BreakerGuard(registry)
+    results = run(poisson_arrivals(rate, seconds, 3, seed), dependency, guard)
     during = [r for r in results if start <= r.request.at < end]
     healthy = [r for r in during if r.request.shard != bad_shard]
     bad = [r for r in during if r.request.shard == bad_shard]
+    bad_key = key_fn(guard.dependency, bad_shard)
+    first_open = min(
+        (t.at for t in registry.transitions if t.key == bad_key and t.new is State.OPEN),
+        default=end,
+    )
 
     def failed(r: Result) -> bool:
         return not r.admitted or r.outcome is None or r.outcome.status != 200
@@ -537,8 +560,25 @@ def shard_outage_run(
         failed_share_healthy_shards=sum(map(failed, healthy)) / len(healthy),
         calls_sent_to_bad_shard=sum(1 for r in bad if r.admitted),
         requests_to_bad_shard=len(bad),
+        sent_before_first_open=sum(1 for r in bad if r.admitted and r.request.at < first_open),
+        probes_to_bad_shard=sum(
+            1 for at, shard in guard.probes if shard == bad_shard and start <= at < end
+        ),
         opens=registry.opens(),
     )
+
+
+# --------------------------------------------------------------------------
+# How noisy a count window is
+# --------------------------------------------------------------------------
+
+
+def window_reads_at_least(n: int, p: float, threshold: float) -> float:
+    """Chance that a window of ``n`` independent calls, each failing with
+    probability ``p``, shows a failure rate of at least ``threshold``
+    (the binomial tail P(K >= ceil(threshold * n)))."""
+    k_min = math.ceil(threshold * n - 1e-9)
+    return sum(math.comb(n, k) * p**k * (1 - p) ** (n - k) for k in range(k_min, n + 1))
 
 
 # --------------------------------------------------------------------------
@@ -584,17 +624,25 @@ def main() -> None:
         )
     print()
     print("Scenario 2: shard 2 of 3 hangs (1 s timeouts) from t=10 s to t=50 s.")
+    print("Calls into the bad shard: all, those sent before its breaker first opened, probes.")
     print(
-        f"{'layout':<11}{'threshold':>10}{'failed':>8}{'failed, healthy shards':>24}"
-        f"{'calls into bad shard':>22}{'opens':>7}"
+        f"{'layout':<10}{'threshold':>10}{'failed':>7}{'failed healthy':>15}"
+        f"{'into bad':>11}{'before open':>12}{'probes':>7}{'opens':>6}"
     )
     for key_fn, threshold in ((global_key, 0.5), (global_key, 0.25), (per_shard_key, 0.5)):
         s = shard_outage_run(key_fn, threshold)
         sent = f"{s.calls_sent_to_bad_shard}/{s.requests_to_bad_shard}"
         print(
-            f"{s.layout:<11}{s.threshold:>10.0%}{s.failed_share:>8.0%}"
-            f"{s.failed_share_healthy_shards:>24.0%}{sent:>22}{s.opens:>7}"
+            f"{s.layout:<10}{s.threshold:>10.0%}{s.failed_share:>7.0%}"
+            f"{s.failed_share_healthy_shards:>15.0%}{sent:>11}{s.sent_before_first_open:>12}"
+            f"{s.probes_to_bad_shard:>7}{s.opens:>6}"
         )
+    print()
+    chances = ", ".join(
+        f"{n} calls {window_reads_at_least(n, 1 / 3, 0.5):.2%}" for n in (20, 50, 100)
+    )
+    print("Chance that one window reads >= 50 % failures when the true rate is 33 %:")
+    print(f"  {chances}.")
     print()
     flat = probe_spread(20, BreakerConfig(open_seconds=5.0))
     jittered = probe_spread(20, BreakerConfig(open_seconds=5.0, open_jitter=0.2))
