@@ -444,8 +444,8 @@ BATCH = {
     ),
     "a heading that skips levels": Reported(
         "docs/resilience/workload-affinity.md",
-        replace("\n## What locality buys", "\n#### What locality buys"),
-        "#### What locality buys",
+        replace("\n## Choosing the key", "\n#### Choosing the key"),
+        "#### Choosing the key",
         "a section is '##'",
     ),
 }

@@ -1,4 +1,4 @@
-"""Share of keys that move when one worker joins, rendezvous hashing against hash mod N."""
+"""Share of keys that move when one worker joins, rendezvous hashing against hash mod n."""
 
 from matplotlib.figure import Figure
 
@@ -9,7 +9,7 @@ from handbook.figures import COLORS
 def draw(figure: Figure) -> None:
     axes = figure.subplots()
     sizes, rendezvous, modulo = zip(*join_movement(), strict=True)
-    axes.plot(sizes, [m * 100 for m in modulo], "o-", color=COLORS["bad"], ms=4, label="hash mod N")
+    axes.plot(sizes, [m * 100 for m in modulo], "o-", color=COLORS["bad"], ms=4, label="hash mod n")
     axes.plot(
         sizes, [r * 100 for r in rendezvous], "s-", color=COLORS["good"], ms=4, label="rendezvous"
     )
