@@ -42,6 +42,7 @@ extensions = [
     "sphinx_design",
     "sphinx_sitemap",
     "ablog",
+    "sphinx_copybutton",
     "sphinx_reredirects",
     "notfound.extension",  # sphinx-notfound-page: 404.html with absolute links
     "handbook",  # the local extension: handbook/__init__.py
@@ -142,6 +143,13 @@ post_auto_orphan = False
 # ABlog's base templates break furo's layout; the extension adds them after the
 # theme instead (handbook/ablog_furo.py).
 skip_injecting_base_ablog_templates = True
+
+# -- Copy buttons ----------------------------------------------------------------
+# https://sphinx-copybutton.readthedocs.io/en/latest/use.html
+# A console block copies only its commands: the "$ " and Python prompts are left
+# out, and so are the output lines that follow them.
+copybutton_prompt_text = r"\$ |>>> |\.\.\. "
+copybutton_prompt_is_regexp = True
 
 # -- Sitemap -------------------------------------------------------------------
 # https://sphinx-sitemap.readthedocs.io/en/latest/configuration-values.html

@@ -9,8 +9,10 @@ the collector took 5.0 s of a 35 s build, and 4.2 s with this module
 
 After reading, this module collects once and moves every surviving object to
 the permanent generation with :func:`gc.freeze`, which the collector skips.
-Objects created while writing are still collected as usual; the frozen ones
-live until the process ends, as the environment would anyway. The same call
+Objects created while writing are still collected as usual. When the build
+finishes, :func:`gc.unfreeze` hands the frozen objects back to the collector,
+so a process that goes on after the build (a test, sphinx-autobuild's server,
+a second build) does not keep them for good. The same call
 is what the Python documentation recommends before forking worker processes
 (``sphinx-build -j``), where it also avoids copying pages of memory.
 """
@@ -30,6 +32,12 @@ def freeze_environment(app: Sphinx, env: BuildEnvironment) -> list[str]:
     return []
 
 
+def thaw(app: Sphinx, exception: Exception | None) -> None:
+    """Give the frozen objects back to the collector once the build is over."""
+    gc.unfreeze()
+
+
 def setup(app: Sphinx) -> None:
-    """Freeze after every other ``env-updated`` handler has run."""
+    """Freeze after every other ``env-updated`` handler has run; thaw at the end."""
     app.connect("env-updated", freeze_environment, priority=900)
+    app.connect("build-finished", thaw, priority=950)

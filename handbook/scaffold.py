@@ -126,13 +126,20 @@ if __name__ == "__main__":
 TEST = '''\
 """The claims of "{title}"."""
 
+import pytest
+
 from examples.{module} import demonstrate, figure_data
 from tests.figures import draw, lines
 
 
-def test_demonstrate_names_the_article() -> None:
-    # Replace with assertions on the behavior the article claims.
-    assert demonstrate() == "{title}"
+def test_the_example_does_what_the_article_claims() -> None:
+    # Each claim the article makes about the example, as an assertion on what
+    # demonstrate() (or the real mechanism) returns. This placeholder fails
+    # until then, as the build refuses the article's placeholders.
+    pytest.fail(
+        f"write the article's claims as assertions on {{demonstrate.__module__}} "
+        "in this test (tests/examples/test_{module}.py)"
+    )
 
 
 def test_the_figure_plots_the_tested_data() -> None:

@@ -95,7 +95,12 @@ def test_scaffolded_example_test_runs(project: Path) -> None:
         text=True,
         check=False,
     )
-    assert done.returncode == 0, done.stdout + done.stderr
+    # The figure's test passes; the claims' placeholder fails, saying what to write.
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "1 failed, 1 passed" in done.stdout, done.stdout
+    assert "write the article's claims as assertions on examples.retry_budgets_in_practice" in (
+        done.stdout
+    )
 
 
 @pytest.mark.parametrize(

@@ -15,15 +15,17 @@ import pytest
 from tests.browser.conftest import ARTIFACTS, MOBILE, Browse, Transfer
 
 # kind: (most requests, most compressed bytes) for one page load with an empty cache.
+# Copy buttons on code blocks (sphinx-copybutton) cost three small requests and
+# about 6 KB; the article measured is the longest, with its tables.
 BUDGETS = {
-    "landing": (15, 60_000),
-    "topic": (15, 60_000),
-    "article": (15, 60_000),
-    "archive": (15, 60_000),
-    "tags": (15, 60_000),
-    "not-found": (15, 60_000),
+    "landing": (18, 60_000),
+    "topic": (18, 60_000),
+    "article": (18, 70_000),
+    "archive": (18, 60_000),
+    "tags": (18, 60_000),
+    "not-found": (18, 60_000),
     # The search page loads no index until a query is typed (tests/browser/test_search.py).
-    "search": (15, 60_000),
+    "search": (18, 60_000),
 }
 
 

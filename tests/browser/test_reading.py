@@ -262,3 +262,17 @@ def test_figures_are_drawn_for_the_theme_and_for_print(
     figure.screenshot(path=str(screenshot_path(f"figure-{theme}")))
     visit.page.emulate_media(media="print")
     assert "invert" not in image.evaluate(drawn)
+
+
+def test_a_copy_button_copies_a_console_block_without_prompt_or_output(browse: Browse) -> None:
+    # The contributor guide's console block: "$ command" and one line of output.
+    visit = browse.open("contributing.html")
+    visit.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    block = visit.page.locator("div.highlight-console").first
+    command = block.locator("pre").inner_text().splitlines()[0]
+    assert command.startswith("$ python3 -m nox -s check")
+    block.hover()
+    block.locator("button.copybtn").click()
+    copied = visit.page.evaluate("navigator.clipboard.readText()")
+    assert copied == command.removeprefix("$ ")
+    assert unexpected_errors(visit, "contributing") == []
