@@ -289,19 +289,22 @@ def differences(incremental: Path, reference: Path, deep: bool) -> list[str]:
     """How the incremental output differs from a reference build's; empty when equal."""
     found = []
     new, old = survey(incremental), survey(reference)
-    if not deep:  # the search index's files are named by content: an edit renames some
-        new.files = {name for name in new.files if not name.startswith(f"{SEARCH_INDEX}/")}
-        old.files = {name for name in old.files if not name.startswith(f"{SEARCH_INDEX}/")}
-    if deep and index_files(incremental) != index_files(reference):
-        found.append("the search index differs")
-    if new.files != old.files:
+    # The search index's files are named by their content, so an edit renames
+    # some: they are left out of the file sets and compared by content when deep.
+    new_files, old_files = (
+        {name for name in output.files if not name.startswith(f"{SEARCH_INDEX}/")}
+        for output in (new, old)
+    )
+    if new_files != old_files:
         found.append(
-            f"file sets differ: {len(new.files - old.files)} extra, "
-            f"{len(old.files - new.files)} missing"
+            f"file sets differ: {len(new_files - old_files)} extra, "
+            f"{len(old_files - new_files)} missing"
         )
     if new.sitemap != old.sitemap:
         found.append(f"sitemap lists {len(new.sitemap)} URLs instead of {len(old.sitemap)}")
     if deep:
+        if index_files(incremental) != index_files(reference):
+            found.append("the search index differs")
         if all_feed_entries(incremental) != all_feed_entries(reference):
             found.append("feed entries differ")
         new_pages, old_pages = page_texts(incremental), page_texts(reference)

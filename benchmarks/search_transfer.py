@@ -15,7 +15,6 @@ as stored when it is already compressed (Pagefind's index files).
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 import shutil
@@ -26,7 +25,7 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tools.siteserver import serve  # noqa: E402
+from tools.siteserver import sent_size, serve  # noqa: E402
 
 PREFIX = "/en/latest/"
 
@@ -61,7 +60,7 @@ def first_query_transfer(site: Path, query: str) -> dict[str, object]:
             sizes = []
             for request in finished:
                 body = request.response().body()
-                sizes.append((request.url, min(len(body), len(gzip.compress(body, 6)))))
+                sizes.append((request.url, sent_size(body)))
             results = page.locator("#handbook-search-results li").count()
             browser.close()
     finally:

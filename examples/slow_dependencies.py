@@ -357,8 +357,8 @@ class Report:
 
     def p99_seen_by_caller(self, kind: str, start: float = 0.0, end: float = math.inf) -> float:
         """p99 latency as the caller sees it: a late answer counts as the deadline."""
-        seen = sorted(min(o.latency, self.deadline_s) for o in self._select(kind, start, end))
-        return seen[min(len(seen) - 1, math.ceil(0.99 * len(seen)) - 1)]
+        seen = [min(o.latency, self.deadline_s) for o in self._select(kind, start, end)]
+        return percentile(seen, 0.99)
 
     def on_time_share(self, kind: str, start: float = 0.0, end: float = math.inf) -> float:
         """Share of requests answered (fully or degraded) before the caller gave up."""

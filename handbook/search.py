@@ -73,10 +73,7 @@ def write_index(app: Sphinx, exception: Exception | None) -> None:
     shutil.rmtree(folder, ignore_errors=True)  # no chunk of an older index survives
     command = [sys.executable, "-m", "pagefind", "--site", str(app.outdir)]
     command += ["--output-subdir", INDEX_FOLDER, "--quiet"]
-    try:
-        result = subprocess.run(command, capture_output=True, text=True, check=False)
-    except OSError as error:  # pragma: no cover - the interpreter itself is missing
-        raise ExtensionError(f"could not run Pagefind: {error}") from error
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         detail = (result.stderr or result.stdout).strip().splitlines()
         raise ExtensionError(

@@ -18,6 +18,12 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 
+def sent_size(body: bytes) -> int:
+    """Bytes a compressing web server sends for ``body``: gzip at level 6, or the
+    body as it is when gzip cannot shrink it (Pagefind stores its index compressed)."""
+    return min(len(body), len(gzip.compress(body, 6)))
+
+
 class SiteHandler(http.server.BaseHTTPRequestHandler):
     """Answer GET requests from a built site; configured by :func:`serve`."""
 

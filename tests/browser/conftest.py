@@ -16,7 +16,6 @@ the machine. Screenshots go to ``artifacts/`` at the repository root.
 
 from __future__ import annotations
 
-import gzip
 import os
 import shutil
 from collections.abc import Iterator
@@ -36,7 +35,7 @@ from playwright.sync_api import (
 )
 
 from tests.conftest import ROOT, Build, shared
-from tools.siteserver import serve
+from tools.siteserver import sent_size, serve
 
 ARTIFACTS = ROOT / "artifacts"
 AXE = ROOT / "tools" / "node_modules" / "axe-core" / "axe.min.js"
@@ -163,8 +162,7 @@ class Visit:
             response = request.response()
             if response is not None:
                 body = response.body()
-                compressed = min(len(body), len(gzip.compress(body, 6)))
-                found.append(Transfer(request.url, response.status, len(body), compressed))
+                found.append(Transfer(request.url, response.status, len(body), sent_size(body)))
         return found
 
     def errors(self) -> list[str]:

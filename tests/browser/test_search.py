@@ -41,21 +41,25 @@ def held_out_queries() -> list[tuple[str, str, str]]:
     ]
 
 
-def ask(page: Page, query: str) -> list[str]:
-    """Type ``query`` into the search page and return the result pages, best first."""
-    status = page.locator("#handbook-search-status")
+def answered(page: Page) -> None:
+    """Wait until the search page's status says what the query found."""
+    page.locator("#handbook-search-status").filter(has_text=re.compile(r"\S")).wait_for()
+
+
+def shown(page: Page, site: str) -> list[str]:
+    """The docnames of the results on the page, best first ('' for the home page)."""
+    hrefs = page.eval_on_selector_all(RESULT_LINKS, "links => links.map(a => a.href)")
+    paths = [href.split("#")[0].removeprefix(site).removesuffix(".html") for href in hrefs]
+    return ["" if path in ("", "index") else path for path in paths]
+
+
+def ask(page: Page, site: str, query: str) -> list[str]:
+    """Type ``query`` into the search page and return the results' docnames, best first."""
     page.evaluate("() => { document.getElementById('handbook-search-status').textContent = ''; }")
     page.fill("#handbook-search-input", query)
     page.press("#handbook-search-input", "Enter")
-    status.filter(has_text=re.compile(r"\S")).wait_for()
-    hrefs = page.eval_on_selector_all(RESULT_LINKS, "links => links.map(a => a.href)")
-    return [href.split("#")[0] for href in hrefs]
-
-
-def docname_of(url: str, site: str) -> str:
-    """The docname a result URL points at ('' for the home page)."""
-    path = url.removeprefix(site).removesuffix(".html")
-    return "" if path in ("", "index") else path
+    answered(page)
+    return shown(page, site)
 
 
 def test_the_query_set_covers_every_article(articles: list) -> None:
@@ -70,7 +74,7 @@ def test_held_out_queries_find_their_article(browse: Browse, site: str) -> None:
     visit = browse.open("search.html")
     rows, first, top_three = [], 0, 0
     for query, kind, docname in held_out_queries():
-        results = [docname_of(url, site) for url in ask(visit.page, query)]
+        results = ask(visit.page, site, query)
         rank = results.index(docname) + 1 if docname in results else 0
         first += rank == 1
         top_three += 1 <= rank <= 3
@@ -104,7 +108,7 @@ def test_a_glossary_term_ranks_the_article_that_explains_it_first(
     for query, kind, docname in held_out_queries():
         if kind != "terms" or f"\n{query.lower()}\n" not in glossary:
             continue
-        results = [docname_of(url, site) for url in ask(visit.page, query)]
+        results = ask(visit.page, site, query)
         assert docname in results, (query, results[:5])
         if "glossary" in results:
             assert results.index(docname) < results.index("glossary"), (query, results[:5])
@@ -115,7 +119,7 @@ def test_a_glossary_term_ranks_the_article_that_explains_it_first(
 def first_search(browse: Browse, query: str) -> Visit:
     """The search page opened with ``query`` in its address, its results shown."""
     visit = browse.open(f"search.html?q={query.replace(' ', '+')}")
-    visit.page.locator("#handbook-search-status").filter(has_text=re.compile(r"\S")).wait_for()
+    answered(visit.page)
     visit.page.wait_for_load_state("networkidle")
     return visit
 
@@ -144,10 +148,7 @@ def test_partial_matches_are_ranked_not_dropped(browse: Browse, site: str) -> No
     visit = first_search(browse, " ".join(words))
     status = visit.page.locator("#handbook-search-status").inner_text()
     assert status.startswith("No page has all of"), status
-    results = [
-        docname_of(url, site)
-        for url in visit.page.eval_on_selector_all(RESULT_LINKS, "links => links.map(a => a.href)")
-    ]
+    results = shown(visit.page, site)
     assert "resilience/slow-dependencies" in results, results
     assert "debugging/bug-investigation" in results, results
 
@@ -190,9 +191,8 @@ def test_opened_from_the_file_system_the_page_says_how_to_serve_it(
     page = browser.new_page()
     try:
         page.goto(Path(html.outdir, "search.html").as_uri() + "?q=timeout")
-        status = page.locator("#handbook-search-status")
-        status.filter(has_text=re.compile(r"\S")).wait_for()
-        assert "served over HTTP" in status.inner_text()
+        answered(page)
+        assert "served over HTTP" in page.locator("#handbook-search-status").inner_text()
         assert page.locator("#handbook-search-input").is_disabled()
     finally:
         page.close()
