@@ -19,45 +19,50 @@ handlers:
 - :mod:`handbook.navigation`: furo's sidebar navigation, built once per build.
 - :mod:`handbook.ablog_performance`: keeps ABlog's cost in proportion to its use.
 - :mod:`handbook.incremental`: rewrites what changed and every page that shows it.
-- :mod:`handbook.parallel`: makes ABlog safe for ``sphinx-build -j``.
 - :mod:`handbook.memory`: keeps the garbage collector off the finished environment.
 - :mod:`handbook.sitemap`: keeps ``sitemap.xml`` complete after incremental builds.
 - :mod:`handbook.feeds`: makes ABlog's Atom feeds reproducible and valid.
 - :mod:`handbook.reproducible`: takes the build's date from the last commit.
+
+The modules that change what a dependency does are listed, with the upstream
+issue, the versions checked, their measured reason and their tests, in
+:mod:`handbook.upstream`; each stops the build when the code it depends on changes.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sphinx.application import Sphinx
-
-from handbook import (
-    ablog_furo,
-    ablog_performance,
-    accessibility,
-    articles,
-    cards,
-    checklists,
-    feeds,
-    figures,
-    incremental,
-    memory,
-    messages,
-    navigation,
-    parallel,
-    reader,
-    reproducible,
-    search,
-    sitemap,
-    vocabulary,
-)
+if TYPE_CHECKING:
+    from sphinx.application import Sphinx
 
 __version__ = "1.0"
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
     """Register the handbook's configuration values and event handlers."""
+    # Imported here, not at the top, so that the commands in this package that
+    # need no Sphinx (python -m handbook.check, .scaffold, .urls) do not load it.
+    from handbook import (
+        ablog_furo,
+        ablog_performance,
+        accessibility,
+        articles,
+        cards,
+        checklists,
+        feeds,
+        figures,
+        incremental,
+        memory,
+        messages,
+        navigation,
+        reader,
+        reproducible,
+        search,
+        sitemap,
+        vocabulary,
+    )
+
     app.setup_extension("ablog")
     app.setup_extension("sphinx_sitemap")
     articles.setup(app)
@@ -76,12 +81,12 @@ def setup(app: Sphinx) -> dict[str, Any]:
     feeds.setup(app)
     reproducible.setup(app)
     incremental.setup(app)
-    parallel.setup(app)
     memory.setup(app)
     return {
         "version": __version__,
-        # All state lives in the environment and is merged (articles.merge,
-        # parallel.merge_ablog_posts).
+        # All of the handbook's state lives in the environment and is merged
+        # (articles.merge, figures, incremental.merge). ABlog declares itself unsafe
+        # for parallel reading (sunpy/ablog#327), so sphinx-build -j reads serially.
         "parallel_read_safe": True,
         "parallel_write_safe": True,
     }

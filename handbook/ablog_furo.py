@@ -20,6 +20,8 @@ from sphinx.application import Sphinx
 from sphinx.builders.html import StandaloneHTMLBuilder
 from sphinx.jinja2glue import BuiltinTemplateLoader, SphinxFileSystemLoader
 
+from handbook import upstream
+
 
 def add_ablog_templates_after_theme(app: Sphinx) -> None:
     """Append ABlog's template folder to the loader, after the theme's."""
@@ -55,5 +57,6 @@ def retitle_archive_pages(
 
 def setup(app: Sphinx) -> None:
     """Connect the template loader fix and the archive titles."""
+    upstream.confirm("ablog_furo")  # ABlog's own injection, which conf.py switches off
     app.connect("builder-inited", add_ablog_templates_after_theme)
     app.connect("html-page-context", retitle_archive_pages)

@@ -12,24 +12,25 @@ Two upstream behaviors make ABlog's cost grow faster than the handbook:
   stores is an empty section.
 - ``Post.to_html`` renders a post's excerpt for every archive page that
   lists the post (the list of all articles, its year, topic and each of its
-  tags), and each call builds a new docutils document with default settings,
-  which docutils parses from scratch every time (``new_document`` without
-  settings). An excerpt without links or images renders the same on every
-  page, so it is rendered once per post and build; others once per folder.
+  tags), building and resolving a new docutils document each time. An
+  excerpt without links or images renders the same on every page, so it is
+  rendered once per post and build; others once per folder.
+
+Both are registered in :mod:`handbook.upstream` with their measurements and
+tests; setup stops the build when ABlog's code they depend on has changed.
 """
 
 from __future__ import annotations
 
-import functools
 import posixpath
 from typing import Any
 
 import ablog.blog
 from docutils import nodes
-from docutils.frontend import get_default_settings
-from docutils.utils import new_document
 from sphinx import addnodes
 from sphinx.application import Sphinx
+
+from handbook import upstream
 
 CACHE = "_handbook_excerpts"  # on the app: rendered excerpts of this build
 _upstream_to_html = ablog.blog.Post.to_html
@@ -54,11 +55,24 @@ def skip_post_doctree_copy(app: Sphinx, doctree: nodes.document) -> None:
 
 
 def drop_post_doctrees(app: Sphinx, doctree: nodes.document) -> None:
-    """Forget the doctree copies ABlog keeps for full-text feeds, when there are none."""
-    doctree.__dict__.pop("deepcopy", None)
+    """Forget the doctree copies ABlog keeps for full-text feeds, when there are none.
+
+    A page that is one post and still has the shadowing ``deepcopy`` was copied
+    some other way: ABlog changed, and the copy is no longer skipped. That stops
+    the build rather than costing every build the time silently.
+    """
+    not_asked = doctree.__dict__.pop("deepcopy", None) is not None
     if app.config.blog_feed_fulltext:
         return
-    for post in getattr(app.env, "ablog_posts", {}).get(app.env.docname, []):
+    posts = getattr(app.env, "ablog_posts", {}).get(app.env.docname, [])
+    if not_asked and any(not post["section"] for post in posts):
+        raise upstream.UpstreamChanged(
+            f"ablog {upstream.version('ablog')} no longer copies a post's page with "
+            f"doctree.deepcopy() ({app.env.docname}), so handbook/ablog_performance.py "
+            "no longer skips the copy. See its entry no-doctree-copies in "
+            "handbook/upstream.py."
+        )
+    for post in posts:
         post["doctree"] = nodes.section()  # a post that is a section of its page
 
 
@@ -85,17 +99,6 @@ def cached_to_html(
     return cache[key]
 
 
-@functools.cache
-def _default_settings() -> Any:
-    """docutils' default settings, parsed once."""
-    return get_default_settings()
-
-
-def new_document_with_default_settings(source_path: str, settings: Any = None) -> nodes.document:
-    """``docutils.utils.new_document``, without parsing default settings on every call."""
-    return new_document(source_path, settings or _default_settings())
-
-
 def start_build(app: Sphinx) -> None:
     """Forget the excerpts of a previous build in the same process."""
     app.__dict__[CACHE] = {}
@@ -103,8 +106,9 @@ def start_build(app: Sphinx) -> None:
 
 def setup(app: Sphinx) -> None:
     """Install the changes around ABlog's doctree handler (priority 500)."""
+    # Hash ABlog's own to_html, not ours, if this setup runs twice in one process.
+    upstream.confirm("ablog_performance", {"ablog.blog.Post.to_html": _upstream_to_html})
     ablog.blog.Post.to_html = cached_to_html  # type: ignore[method-assign]
-    ablog.blog.new_document = new_document_with_default_settings  # type: ignore[attr-defined]
     app.connect("builder-inited", start_build)
     app.connect("doctree-read", skip_post_doctree_copy, priority=400)
     app.connect("doctree-read", drop_post_doctrees, priority=700)

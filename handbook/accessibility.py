@@ -26,6 +26,8 @@ from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.writers.html5 import HTML5Translator
 
+from handbook import upstream
+
 # Classes of furo's wrappers around tables and display math (furo's
 # WrapTableAndMathInAContainerTransform), which scroll when too wide.
 SCROLLING_WRAPPERS = {"table-wrapper", "math-wrapper"}
@@ -78,6 +80,7 @@ def visit_container(self: HTML5Translator, node: nodes.container) -> None:
 
 def setup(app: Sphinx) -> None:
     """Use the accessible translator and container visitor for the HTML builders."""
+    upstream.confirm("accessibility")  # Sphinx's visit_title, whose caption branch is redone
     app.setup_extension("sphinx_design")  # so that its container visitor is replaced, not ours
     for builder in ("html", "dirhtml", "singlehtml"):
         app.set_translator(builder, AccessibleHTMLTranslator, override=True)

@@ -44,6 +44,8 @@ from sphinx.application import Sphinx
 from sphinx.builders.html import StandaloneHTMLBuilder
 from sphinx.environment import CONFIG_OK, BuildEnvironment
 
+from handbook import upstream
+
 SIGNATURE = "handbook_site_signature"  # in the environment: the last build's site signature
 XREFS = "handbook_xrefs"  # in the environment: docname -> the targets it refers to
 PREVIOUS_XREFS = "_handbook_previous_xrefs"  # on the app: targets of documents read again
@@ -267,17 +269,30 @@ def finish_outputs(app: Sphinx, exception: Exception | None) -> None:
 
 
 def replace_ablog_generators(app: Sphinx) -> None:
-    """Swap ABlog's archive and feed generators for the ones above."""
+    """Swap ABlog's archive and feed generators for the ones above.
+
+    Fails when ABlog no longer connects both: then its archives would be
+    written twice, or not be incremental, with no test run to notice.
+    """
     replaced = {ablog.post.generate_archive_pages, ablog.post.generate_atom_feeds}
+    found = set()
     for listener in list(app.events.listeners.get("html-collect-pages", [])):
         if listener.handler in replaced:
+            found.add(listener.handler)
             app.disconnect(listener.id)
+    if found != replaced:
+        raise upstream.UpstreamChanged(
+            f"ablog {upstream.version('ablog')} no longer connects generate_archive_pages "
+            "and generate_atom_feeds to html-collect-pages, which handbook/incremental.py "
+            "replaces. See its entry incremental-archives in handbook/upstream.py."
+        )
     app.connect("html-collect-pages", archive_pages)
     app.connect("html-collect-pages", atom_feeds)
 
 
 def setup(app: Sphinx) -> None:
     """Connect the handlers; ABlog must be set up before."""
+    upstream.confirm("incremental")  # the generators replaced below
     app.connect("builder-inited", start_build)
     app.connect("env-before-read-docs", init_env)
     app.connect("env-purge-doc", purge)

@@ -45,6 +45,8 @@ from sphinx.environment import BuildEnvironment
 from sphinx.util import url_re
 from sphinx.util.nodes import _only_node_keep_children
 
+from handbook import upstream
+
 HIDDEN = "_handbook_toctree"  # where Sphinx's toctree callable waits while furo runs
 CACHE = "_handbook_navigation"
 FURO_PRIORITY = 500  # furo connects its html-page-context handler with the default priority
@@ -340,6 +342,7 @@ def add_navigation(
 
 def setup(app: Sphinx) -> None:
     """Connect the handlers around furo's own ``html-page-context`` handler."""
+    upstream.confirm("navigation")  # furo's handler, and how it reads ``toctree``
     app.add_config_value("handbook_navigation_entries", DEFAULT_ENTRIES, "html", int)
     app.connect("env-updated", forget_tree)
     app.connect("html-page-context", hide_toctree, priority=FURO_PRIORITY - 1)

@@ -21,7 +21,7 @@ import queue
 import sphinx_sitemap
 from sphinx.application import Sphinx
 
-from handbook import incremental
+from handbook import incremental, upstream
 
 WRITTEN = "_handbook_pages_written"
 
@@ -58,6 +58,7 @@ def complete_sitemap(app: Sphinx, exception: Exception | None) -> None:
 
 def setup(app: Sphinx) -> None:
     """Connect the handlers: after sphinx-sitemap makes its queue, before it writes."""
+    upstream.confirm("sitemap")  # its queue of links, and how it fills and writes it
     app.connect("builder-inited", start_run, priority=600)
     app.connect("html-page-context", remember_page)
     app.connect("build-finished", complete_sitemap, priority=400)

@@ -116,15 +116,3 @@ def test_adding_an_article_updates_every_page_like_a_clean_build(
     assert "incremental-probe.html" in previous.read_text(), "previous/next link is stale"
     assert links_by_page(incremental) == links_by_page(clean)
     assert sitemap_paths(incremental) == sitemap_paths(clean)
-
-
-@pytest.mark.builds
-def test_parallel_build_matches_the_serial_build(html: Build, tmp_path: Path) -> None:
-    # Stock ABlog declares itself unsafe for parallel reading, so -j -W fails.
-    from tests.conftest import ROOT
-
-    parallel = build_html(ROOT, tmp_path / "parallel", "-j", "2")
-    assert parallel.returncode == 0, parallel.log
-    assert html_paths(parallel) == html_paths(html)
-    assert sitemap_paths(parallel) == sitemap_paths(html)
-    assert parallel.page("articles/atom.xml") == html.page("articles/atom.xml")
