@@ -68,17 +68,9 @@ pygments_dark_style = "monokai"
 numfig = True
 numfig_format = {"figure": "Figure %s"}
 
-# -- The handbook's topics -----------------------------------------------------
-# Each topic is a folder under docs/ whose Markdown files are its articles, and a
-# page docs/<folder>.md that introduces it. The title is the article's
-# ``category`` in front matter.
-handbook_topics = {
-    "architecture": "Architecture and boundaries",
-    "resilience": "Load and resilience",
-    "apis": "APIs and integration",
-    "debugging": "Debugging and investigation",
-    "explaining": "Explaining systems",
-}
+# -- The handbook's own settings (handbook/) -----------------------------------
+# The topics are in docs/topics.yaml and the tags in docs/tags.yaml, beside the
+# articles, so that the contributor commands read them without this file.
 handbook_repository_url = REPOSITORY_URL
 # What readers see around articles and in link previews (handbook/reader.py).
 handbook_description = (

@@ -56,7 +56,7 @@ def build_html(session: nox.Session, *, serve: bool = False) -> None:
             "handbook",  # and so does a change to the local extension
             "--watch",
             "examples",  # and to an included example
-            "-d",  # build state beside the output: handbook.build.doctree_folder, as `nox -s docs`
+            "-d",  # build state beside the output: commands.build.doctree_folder, as `nox -s docs`
             f"{BUILD['html-dir']}.doctrees",
             SOURCE,
             BUILD["html-dir"],
@@ -67,7 +67,7 @@ def build_html(session: nox.Session, *, serve: bool = False) -> None:
     session.run(
         "python",
         "-m",
-        "handbook.build",  # sphinx-build, with a short message if it ever crashes
+        "commands.build",  # sphinx-build, with a short message if it ever crashes
         "-b",
         "html",
         *SPHINX_OPTIONS,
@@ -98,7 +98,7 @@ def pdf(session: nox.Session) -> None:
     session.run(
         "python",
         "-m",
-        "handbook.build",  # sphinx-build, with a short message if it ever crashes
+        "commands.build",  # sphinx-build, with a short message if it ever crashes
         "-M",
         "latexpdf",
         SOURCE,
@@ -116,7 +116,7 @@ def pdf(session: nox.Session) -> None:
 def new(session: nox.Session) -> None:
     """Start an article: nox -s new -- "Title in sentence case" --topic resilience."""
     install(session, "docs")
-    session.run("python", "-m", "handbook.scaffold", *session.posargs)
+    session.run("python", "-m", "commands.scaffold", *session.posargs)
 
 
 @nox.session(python=PYTHON)
@@ -124,21 +124,21 @@ def check(session: nox.Session) -> None:
     """Check article files without a build (no links, toctrees or figures: -- --help says)."""
     install(session, "docs")
     files = session.posargs or sorted(str(p) for p in Path(SOURCE).rglob("*.md"))
-    session.run("python", "-m", "handbook.check", *files)
+    session.run("python", "-m", "commands.check", *files)
 
 
 @nox.session(python=PYTHON)
 def urls(session: nox.Session) -> None:
     """Build the HTML and add its new URLs to docs/urls.txt, the manifest of published URLs."""
     build_html(session)
-    session.run("python", "-m", "handbook.urls", "record", BUILD["html-dir"])
+    session.run("python", "-m", "commands.urls", "record", BUILD["html-dir"])
 
 
 @nox.session(python=PYTHON)
 def rename(session: nox.Session) -> None:
     """Move an article and redirect its old URL: nox -s rename -- topic/old-slug topic/new-slug."""
     install(session, "docs")
-    session.run("python", "-m", "handbook.urls", "rename", *session.posargs)
+    session.run("python", "-m", "commands.urls", "rename", *session.posargs)
 
 
 @nox.session(python=PYTHON)
@@ -223,7 +223,7 @@ def linkcheck(session: nox.Session) -> None:
     session.run(
         "python",
         "-m",
-        "handbook.build",  # sphinx-build, with a short message if it ever crashes
+        "commands.build",  # sphinx-build, with a short message if it ever crashes
         "-b",
         "linkcheck",
         *SPHINX_OPTIONS,

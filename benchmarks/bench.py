@@ -30,7 +30,6 @@ import argparse
 import json
 import os
 import pstats
-import runpy
 import shutil
 import statistics
 import subprocess
@@ -47,16 +46,20 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 
 from search_transfer import chromium, first_query_transfer  # noqa: E402
+from sphinx.config import eval_config_file  # noqa: E402
+from sphinx.util.tags import Tags  # noqa: E402
 from synthetic import generate  # noqa: E402
 
-from handbook.build import doctree_folder  # noqa: E402
+from commands.build import doctree_folder  # noqa: E402
+from commands.urls import sitemap_paths  # noqa: E402
 from handbook.feeds import feed_entries  # noqa: E402
+from handbook.frontmatter import load_topics  # noqa: E402
 from handbook.project import copy_project  # noqa: E402
 from handbook.search import INDEX_FOLDER as SEARCH_INDEX  # noqa: E402
-from handbook.urls import sitemap_paths  # noqa: E402
 
 SETTINGS = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["handbook"]
-CONF = runpy.run_path(str(ROOT / "conf.py"))
+# The configuration as Sphinx reads it: the extensions each stack starts from.
+CONF = eval_config_file(ROOT / "conf.py", Tags())
 EDIT = "\nA sentence added by the benchmark to measure a one-article rebuild.\n"
 # The extensions of the handbook's own extension that its content needs in any
 # stack: the {article-cards} directive and the front matter it reads.
@@ -653,7 +656,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; print the table, then the JSON line last."""
     args = parse_args(argv)
     stacks = set(args.stacks.split(","))
-    topics: dict[str, str] = CONF["handbook_topics"]
+    topics = load_topics(ROOT / SETTINGS["source-dir"] / "topics.yaml")
     work = args.workdir or Path(tempfile.mkdtemp(prefix="handbook-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     common = {"topics": topics, "jobs": args.jobs, "git": not args.no_git}

@@ -41,8 +41,8 @@ __version__ = "1.0"
 
 def setup(app: Sphinx) -> dict[str, Any]:
     """Register the handbook's configuration values and event handlers."""
-    # Imported here, not at the top, so that the commands in this package that
-    # need no Sphinx (python -m handbook.check, .scaffold, .urls) do not load it.
+    # Imported here, not at the top, so that importing handbook.frontmatter (the
+    # article schema, which the commands in commands/ use) does not load Sphinx.
     from handbook import (
         ablog_furo,
         ablog_performance,

@@ -19,6 +19,7 @@ from typing import Any
 
 from docutils import nodes
 from sphinx.application import Sphinx
+from sphinx.config import Config
 from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
 
@@ -32,6 +33,7 @@ from handbook.frontmatter import (
     front_matter_problems,
     is_valid_date,
     load_tags,
+    load_topics,
     read_article,
     scan_source,
     source_problems,
@@ -99,6 +101,11 @@ def warn(docname: str, line: int, message: str, subtype: str) -> None:
     logger.warning(message, location=(docname, line), type="handbook", subtype=subtype)
 
 
+def topics(srcdir: str | Path, config: Config) -> dict[str, str]:
+    """The topics, from ``docs/topics.yaml``: folder -> title, in the order listed."""
+    return load_topics(Path(srcdir) / config.handbook_topics_file)
+
+
 def check_everything(app: Sphinx, env: BuildEnvironment) -> None:
     """Run every check over every page once reading has finished."""
     tags = load_tags(Path(env.srcdir) / app.config.handbook_tags_file)
@@ -116,7 +123,7 @@ def check_everything(app: Sphinx, env: BuildEnvironment) -> None:
         {docname: facts for docname in found if (facts := sources(env).get(docname))}
     )
     for docname, article in sorted(found.items()):
-        problems = front_matter_problems(article, app.config.handbook_topics, tags, today)
+        problems = front_matter_problems(article, topics(env.srcdir, app.config), tags, today)
         for line, message in problems + duplicates.get(docname, []):
             warn(docname, line, message, "front-matter")
         facts = sources(env).get(docname)
@@ -173,7 +180,7 @@ def merge(app: Sphinx, env: BuildEnvironment, docnames: set[str], other: BuildEn
 
 def setup(app: Sphinx) -> None:
     """Register the configuration values and connect the handlers."""
-    app.add_config_value("handbook_topics", {}, "env", dict)
+    app.add_config_value("handbook_topics_file", "topics.yaml", "env", str)
     app.add_config_value("handbook_tags_file", "tags.yaml", "env", str)
     app.add_config_value("handbook_repository_url", "", "html", str)
     app.connect("env-purge-doc", purge)

@@ -23,6 +23,7 @@ from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 from sphinx.util.docutils import SphinxDirective
 
+from handbook.articles import topics
 from handbook.frontmatter import parse_front_matter
 
 _SECTION = re.compile(r"(?m)^## (.+)$")
@@ -72,7 +73,7 @@ class ReviewChecklists(SphinxDirective):
         source = Path(self.env.srcdir)
         shown: dict[str, Entry | None] = {}
         lines: list[str] = []
-        for topic, topic_title in self.config.handbook_topics.items():
+        for topic, topic_title in topics(self.env.srcdir, self.config).items():
             found = []
             for path in sorted((source / topic).glob("*.md")):
                 docname = f"{topic}/{path.stem}"
@@ -100,8 +101,8 @@ def reread_when_articles_come_or_go(
     """The page, when an article came or went or an edit changed what it shows of one."""
     pages = env.__dict__.get(PAGES, set()) - removed
     shown: dict[str, Entry | None] = env.__dict__.get(SHOWN, {})
-    topics = tuple(f"{topic}/" for topic in app.config.handbook_topics)
-    articles = [name for name in added | changed | removed if name.startswith(topics)]
+    folders = tuple(f"{topic}/" for topic in topics(env.srcdir, app.config))
+    articles = [name for name in added | changed | removed if name.startswith(folders)]
     if any(name in added or name in removed for name in articles):
         return sorted(pages)
     for name in articles:

@@ -2,7 +2,7 @@
 
 This module knows nothing about Sphinx: :mod:`handbook.articles` runs these
 checks during the build and reports them as warnings with file and line,
-and ``python -m handbook.check FILE...`` (``nox -s check``, the pre-commit
+and ``python -m commands.check FILE...`` (``nox -s check``, the pre-commit
 hook) runs them on their own in a fraction of a second.
 
 An article is a Markdown file directly inside a topic folder of ``docs/``.
@@ -210,7 +210,7 @@ def front_matter_problems(
             (
                 1,
                 f"'{article.topic}/' is not a topic folder; move the article into one "
-                f"of docs/{{{known}}}/ or add the topic to handbook_topics in conf.py",
+                f"of docs/{{{known}}}/ or add the topic to docs/topics.yaml",
             )
         ]
     fields, found = article.fields, []
@@ -461,7 +461,7 @@ def across_articles(
 
     Returns the articles carrying each label (for :func:`article_body_problems`)
     and the problems of articles that share a title. The build and
-    ``python -m handbook.check`` both call this, so they judge alike.
+    ``python -m commands.check`` both call this, so they judge alike.
     """
     label_owners: dict[str, list[str]] = {}
     titles: dict[str, tuple[int, str]] = {}
@@ -555,6 +555,12 @@ def duplicate_slug_problems(articles: Iterable[Article]) -> dict[str, list[Probl
 
 
 def load_tags(path: Path) -> dict[str, str]:
-    """The tag vocabulary: tag name -> one-line meaning."""
+    """The tag vocabulary (``docs/tags.yaml``): tag name -> one-line meaning."""
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     return {str(tag): str(meaning) for tag, meaning in data.items()}
+
+
+def load_topics(path: Path) -> dict[str, str]:
+    """The topics (``docs/topics.yaml``), in order: folder under docs/ -> title."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {str(folder): str(title) for folder, title in data.items()}

@@ -10,7 +10,7 @@ import shutil
 from pathlib import Path
 
 # tests/examples: an article may show a worked example's test (a regression test).
-PARTS = ("conf.py", "pyproject.toml", "docs", "handbook", "examples", "tests/examples")
+PARTS = ("conf.py", "pyproject.toml", "docs", "handbook", "commands", "examples", "tests/examples")
 
 
 def copy_project(root: Path, destination: Path) -> Path:

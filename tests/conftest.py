@@ -25,15 +25,21 @@ from typing import Any
 import pytest
 import yaml
 from filelock import FileLock
+from sphinx.config import eval_config_file
+from sphinx.util.tags import Tags
 
+from commands.build import doctree_folder
 from handbook import project
-from handbook.build import doctree_folder
-from handbook.frontmatter import parse_front_matter
+from handbook.frontmatter import load_topics, parse_front_matter
 
 ROOT = Path(__file__).resolve().parents[1]
 SETTINGS = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["handbook"]
 SOURCE = SETTINGS["source-dir"]
 SPHINX_OPTIONS: list[str] = SETTINGS["sphinx-options"]
+# The configuration as Sphinx reads conf.py (its namespace), for tests that check
+# the site against a configured value; conf.py is configuration, not a module.
+CONF: dict[str, Any] = eval_config_file(ROOT / "conf.py", Tags())
+TOPICS = load_topics(ROOT / SOURCE / "topics.yaml")  # folder -> title
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -112,7 +118,7 @@ class Build:
 
     @property
     def doctrees(self) -> Path:
-        """Where the build kept its state: beside the output folder (handbook/build.py)."""
+        """Where the build kept its state: beside the output folder (commands/build.py)."""
         return doctree_folder(self.outdir)
 
     def environment(self) -> Any:
@@ -150,7 +156,7 @@ def sphinx(project: Path, outdir: Path, *args: str) -> Build:
         arguments = [*args[:2], SOURCE, str(outdir), *SPHINX_OPTIONS, *args[2:]]
     else:
         arguments = [*args, *SPHINX_OPTIONS, SOURCE, str(outdir)]
-    command = [sys.executable, "-m", "handbook.build", *arguments]
+    command = [sys.executable, "-m", "commands.build", *arguments]
     done = subprocess.run(command, cwd=project, capture_output=True, text=True, check=False)
     return Build(done.returncode, done.stdout + done.stderr, outdir)
 

@@ -43,15 +43,15 @@ def test_every_checklist_item_of_every_article_is_on_the_page(html: Build, artic
 
 
 def test_items_are_grouped_by_topic_in_the_configured_order(html: Build, articles) -> None:
-    from conf import handbook_topics
+    from tests.conftest import TOPICS
 
     page = html.page("checklists.html")
     headings = [text_of(h) for h in re.findall(r"<h2>(.*?)</h2>", page)]
     topics = {a.topic for a in articles}
-    used = [title for topic, title in handbook_topics.items() if topic in topics]
+    used = [title for topic, title in TOPICS.items() if topic in topics]
     assert headings == used
     for article in articles:  # each article's questions sit under its topic
-        topic_at = page.index(f"<h2>{handbook_topics[article.topic]}")
+        topic_at = page.index(f"<h2>{TOPICS[article.topic]}")
         assert page.index(f'href="{article.docname}.html#') > topic_at
 
 

@@ -22,13 +22,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conf import handbook_topics
-from handbook.check import Checker
-from tests.conftest import ROOT, build_html, copy_project, find_articles
+from commands.check import Checker
+from tests.conftest import ROOT, TOPICS, build_html, copy_project, find_articles
 
 DOCS = ROOT / "docs"
 ARTICLES = {a.docname: a.path.read_text(encoding="utf-8") for a in find_articles()}
-CHECKER = Checker.for_docs(DOCS, handbook_topics)
+CHECKER = Checker.for_docs(DOCS, TOPICS)
 EXAMPLES = 3000
 
 # Fragments a slip of the keyboard or a bad merge leaves in a page.

@@ -33,7 +33,9 @@ This article exists only inside the test's copy of the handbook.
 
 def sitemap_paths(build: Build) -> set[str]:
     """The page paths listed in sitemap.xml, relative to the base URL."""
-    from conf import html_baseurl
+    from tests.conftest import CONF
+
+    html_baseurl = CONF["html_baseurl"]
 
     root = ElementTree.parse(build.outdir / "sitemap.xml").getroot()
     locations = [loc.text for loc in root.iter(f"{SITEMAP}loc")]

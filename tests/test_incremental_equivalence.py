@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from commands.urls import sitemap_paths
 from handbook.feeds import feed_entries
-from handbook.urls import sitemap_paths
 from tests.conftest import SOURCE, Build, build_html, built_copy
 
 pytestmark = pytest.mark.builds
@@ -111,13 +111,13 @@ def add_article(
     project: Path, topic: str, slug: str, title: str, date: str, tags: list[str]
 ) -> Path:
     """Write a new article and list it last in its topic's toctree."""
-    from conf import handbook_topics
+    from tests.conftest import TOPICS
 
     path = project / SOURCE / topic / f"{slug}.md"
     path.write_text(
         "---\n"
         f"date: {date}\n"
-        f"category: {handbook_topics[topic]}\n"
+        f"category: {TOPICS[topic]}\n"
         f"tags: [{', '.join(tags)}]\n"
         "description: An article added by the incremental-build checks, to compare the "
         "incremental output with a clean build.\n"

@@ -15,7 +15,7 @@ from xml.etree import ElementTree
 import pytest
 from pypdf import PdfReader
 
-from handbook.urls import read_manifest
+from commands.urls import read_manifest
 from tests.conftest import ROOT, Build, build_html, copy_project
 from tests.test_incremental import sitemap_paths
 from tests.test_pdf import flatten, squash
@@ -151,7 +151,9 @@ def test_the_published_folder_holds_the_site_alone(html: Build) -> None:
 
 
 def test_every_internal_link_and_fragment_resolves(html: Build) -> None:
-    from conf import html_baseurl
+    from tests.conftest import CONF
+
+    html_baseurl = CONF["html_baseurl"]
 
     site_root = urlsplit(html_baseurl).path  # where root-relative links (the 404 page) start
     parsed = {path: parse(path) for path in pages(html)}
@@ -193,7 +195,9 @@ def absolute_urls_in_feeds(build: Build) -> list[tuple[str, str]]:
 
 
 def test_feed_and_sitemap_urls_point_at_built_files(html: Build) -> None:
-    from conf import html_baseurl
+    from tests.conftest import CONF
+
+    html_baseurl = CONF["html_baseurl"]
 
     missing = []
     for feed, url in absolute_urls_in_feeds(html):
@@ -245,7 +249,9 @@ def test_every_article_is_published_exactly_once_everywhere(
     feed = ElementTree.parse(html.outdir / "articles" / "atom.xml").getroot()
     entries = Counter(e.find(f"{ATOM}link").get("href") for e in feed.iter(f"{ATOM}entry"))
     bookmarks = Counter(squash(e.title) for e in flatten(PdfReader(pdf).outline))
-    from conf import html_baseurl
+    from tests.conftest import CONF
+
+    html_baseurl = CONF["html_baseurl"]
 
     for article in articles:
         page = f"{article.docname}.html"
@@ -263,7 +269,9 @@ def test_every_article_is_published_exactly_once_everywhere(
 
 
 def test_nothing_else_claims_to_be_an_article(html: Build, articles) -> None:
-    from conf import html_baseurl
+    from tests.conftest import CONF
+
+    html_baseurl = CONF["html_baseurl"]
 
     expected = {a.docname for a in articles}
     env = html.environment()
@@ -307,7 +315,7 @@ def test_renaming_an_article_keeps_its_old_url(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "handbook.urls",
+            "commands.urls",
             "--root",
             str(project),
             "rename",

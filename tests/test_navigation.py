@@ -145,21 +145,23 @@ def test_every_article_shows_itself_current_inside_its_expanded_topic(html: Buil
 
 
 def test_pages_outside_topics_show_every_topic_collapsed(html: Build) -> None:
-    from conf import handbook_topics
+    from tests.conftest import TOPICS
 
     tag_page = sorted(html.outdir.glob("articles/tag/*.html"))[0].relative_to(html.outdir)
     for page in ("index.html", "glossary.html", "articles.html", tag_page.as_posix()):
         items = sidebar(html, page)
         top_level = [item["href"] for item in items if item["parent"] is None]
         prefix = "../" * page.count("/")
-        for topic in handbook_topics:
+        for topic in TOPICS:
             assert f"{prefix}{topic}.html" in top_level, f"{page}: no link to {topic}"
         expanded = [item["href"] for item in items if item["parent"] is not None]
         assert not expanded, f"{page}: a topic is expanded: {expanded}"
 
 
 def test_navigation_is_furos_own_markup_for_the_collapsed_toctree(tmp_path: Path) -> None:
-    from conf import extensions
+    from tests.conftest import CONF
+
+    extensions = CONF["extensions"]
 
     (tmp_path / "navigation_reference.py").write_text(REFERENCE_EXTENSION, encoding="utf-8")
     report = tmp_path / "navigation.jsonl"

@@ -43,10 +43,10 @@ def test_every_article_has_a_bookmark_and_its_text(reader: PdfReader, articles) 
 def test_topics_and_glossary_are_in_the_pdf(reader: PdfReader) -> None:
     # (ABlog writes its archive pages for HTML builders only, so the PDF cannot
     # hold them; nothing here checks their absence, which could never fail.)
-    from conf import handbook_topics
+    from tests.conftest import TOPICS
 
     bookmarks = [squash(entry.title) for entry in flatten(reader.outline)]
-    for title in [*handbook_topics.values(), "Glossary"]:
+    for title in [*TOPICS.values(), "Glossary"]:
         assert title in bookmarks, f"{title} missing from the PDF outline"
 
 

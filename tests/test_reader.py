@@ -173,7 +173,9 @@ def test_a_cross_referenced_article_ranks_first(html: Build, articles: list[Arti
 def test_edit_link_points_to_the_source_on_articles_only(
     html: Build, articles: list[Article]
 ) -> None:
-    from conf import REPOSITORY_URL
+    from tests.conftest import CONF
+
+    REPOSITORY_URL = CONF["REPOSITORY_URL"]
 
     for article in articles:
         page = html.page(f"{article.docname}.html")
@@ -185,7 +187,10 @@ def test_edit_link_points_to_the_source_on_articles_only(
 def test_link_previews_have_title_description_and_image(
     html: Build, articles: list[Article]
 ) -> None:
-    from conf import handbook_description, html_baseurl
+    from tests.conftest import CONF
+
+    handbook_description = CONF["handbook_description"]
+    html_baseurl = CONF["html_baseurl"]
 
     for article in articles:
         tags = dict(meta_tags(html.page(f"{article.docname}.html")))
@@ -213,7 +218,9 @@ def test_every_page_has_exactly_one_meta_description(html: Build) -> None:
 
 
 def test_not_found_page_links_are_absolute(html: Build) -> None:
-    from conf import notfound_urls_prefix
+    from tests.conftest import CONF
+
+    notfound_urls_prefix = CONF["notfound_urls_prefix"]
 
     page = html.page("404.html")
     assert "<h1>Page not found</h1>" in page

@@ -19,7 +19,7 @@ TITLE = "Retry budgets in practice"
 def new(project: Path, *args: str) -> subprocess.CompletedProcess:
     """Run the scaffold against a copy of the handbook."""
     return subprocess.run(
-        [sys.executable, "-m", "handbook.scaffold", *args, "--root", str(project)],
+        [sys.executable, "-m", "commands.scaffold", *args, "--root", str(project)],
         cwd=project,
         capture_output=True,
         text=True,

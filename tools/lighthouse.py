@@ -81,10 +81,10 @@ def main(site: Path) -> int:
     if not (site / "index.html").is_file():
         raise SystemExit(f"no built site in {site}: run 'nox -s docs' first")
     sys.path.insert(0, str(ROOT))
-    from conf import BASE_URL
+    from commands.urls import base_url
     from tools.siteserver import serve
 
-    prefix = urlsplit(BASE_URL).path or "/"
+    prefix = urlsplit(base_url(site)).path or "/"  # where the built site says it is published
     server = serve(site, prefix, compress=True)  # as Read the Docs serves it
     base = f"http://127.0.0.1:{server.server_port}{prefix}"
     scores = {

@@ -34,7 +34,7 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
-from tests.conftest import ROOT, Build, shared
+from tests.conftest import CONF, ROOT, Build, shared
 from tools.siteserver import sent_size, serve
 
 ARTIFACTS = ROOT / "artifacts"
@@ -72,9 +72,7 @@ def chromium_path() -> Path:
 
 def base_path() -> str:
     """The URL path the site is published under, from ``html_baseurl`` (``/en/latest/``)."""
-    from conf import BASE_URL
-
-    return urlsplit(BASE_URL).path or "/"
+    return urlsplit(CONF["html_baseurl"]).path or "/"
 
 
 @pytest.fixture(scope="session", autouse=True)

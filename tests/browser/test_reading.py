@@ -81,11 +81,11 @@ def test_page_renders_in_furo_layout(browse: Browse, pages: dict, kind: str, wid
 def test_sidebar_reaches_every_topic_and_marks_the_current_page(
     browse: Browse, pages: dict
 ) -> None:
-    from conf import handbook_topics
+    from tests.conftest import TOPICS
 
     visit = browse.open(pages["article"])
     navigation = visit.page.locator(".sidebar-drawer .sidebar-tree").first
-    for topic, title in handbook_topics.items():
+    for topic, title in TOPICS.items():
         link = navigation.locator(f'a[href$="{topic}.html"]').first
         assert link.is_visible(), f"the sidebar has no visible link to {topic}"
         assert link.inner_text().strip() == title
@@ -97,7 +97,7 @@ def test_sidebar_reaches_every_topic_and_marks_the_current_page(
     assert current.inner_text().strip() == heading.strip().rstrip("#").strip()
 
     # Every topic link leads to the topic's page.
-    for topic, title in handbook_topics.items():
+    for topic, title in TOPICS.items():
         visit.page.locator(f'.sidebar-tree a[href$="{topic}.html"]').first.click()
         visit.page.wait_for_url(re.compile(rf"/{topic}\.html$"))
         assert visit.page.locator("#furo-main-content h1").first.inner_text().startswith(title)
@@ -107,12 +107,12 @@ def test_sidebar_reaches_every_topic_and_marks_the_current_page(
 def test_phone_navigation_drawer_opens_with_every_topic(
     browse: Browse, pages: dict, theme: str
 ) -> None:
-    from conf import handbook_topics
+    from tests.conftest import TOPICS
 
     visit = browse.open(pages["article"], width=MOBILE, theme=theme)
     open_navigation_drawer(visit)
     screenshot(visit.page, f"article-mobile-{theme}-navigation-open")
-    for topic in handbook_topics:
+    for topic in TOPICS:
         link = visit.page.locator(f'.sidebar-drawer a[href$="{topic}.html"]').first
         box = link.bounding_box()
         assert box is not None and 0 <= box["x"] < MOBILE, f"{topic} is not in view"

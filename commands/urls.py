@@ -4,9 +4,9 @@
 the base URL. The tests fail when one of them has neither a page nor a
 redirect, and when the site has a page the manifest does not list yet.
 
-- ``python -m handbook.urls record _build/html``: add the built site's new
+- ``python -m commands.urls record _build/html``: add the built site's new
   URLs to the manifest (``nox -s urls`` builds first); it never removes one.
-- ``python -m handbook.urls rename resilience/old-slug resilience/new-slug``:
+- ``python -m commands.urls rename resilience/old-slug resilience/new-slug``:
   move an article, update the toctrees, add a redirect from the old URL to
   ``docs/redirects.yaml`` and the new URL to the manifest.
 """
@@ -14,7 +14,9 @@ redirect, and when the site has a page the manifest does not list yet.
 from __future__ import annotations
 
 import argparse
+import html
 import os
+import re
 import sys
 from pathlib import Path
 from xml.etree import ElementTree
@@ -54,6 +56,26 @@ def sitemap_paths(outdir: Path, base_url: str) -> list[str]:
     return [loc.text.removeprefix(base_url) for loc in root.iter(f"{SITEMAP}loc")]
 
 
+def add_to_toctree(topic_page: Path, docname: str) -> bool:
+    """Append ``docname`` to the last toctree of the topic page; False if it has none."""
+    text = topic_page.read_text(encoding="utf-8")
+    start = text.rfind("```{toctree}")
+    end = text.find("\n```", start)
+    if start < 0 or end < 0:
+        return False
+    topic_page.write_text(f"{text[:end]}\n{docname}{text[end:]}", encoding="utf-8")
+    return True
+
+
+def base_url(outdir: Path) -> str:
+    """The URL a built site is published at: its home page's canonical link, less the page."""
+    home = (outdir / "index.html").read_text(encoding="utf-8")
+    link = re.search(r'<link rel="canonical" href="([^"]+)index\.html"', home)
+    if link is None:
+        raise SystemExit(f"error: {outdir}/index.html has no canonical link; run nox -s docs")
+    return html.unescape(link.group(1))
+
+
 def rename(root: Path, old: str, new: str) -> None:
     """Move article ``old`` (a docname) to ``new``, keeping its old URL as a redirect."""
     source, target = root / "docs" / f"{old}.md", root / "docs" / f"{new}.md"
@@ -72,9 +94,8 @@ def rename(root: Path, old: str, new: str) -> None:
         old_page.write_text(text.replace(f"\n{old}\n", f"\n{new}\n"), encoding="utf-8")
     else:
         old_page.write_text(text.replace(f"\n{old}\n", "\n"), encoding="utf-8")
-        from handbook.scaffold import add_to_toctree  # imported here: scaffold imports this module
-
-        add_to_toctree(new_page, new)
+        if not add_to_toctree(new_page, new):
+            raise SystemExit(f"error: docs/{new_topic}.md has no toctree to add the article to")
     redirects_file = root / REDIRECTS
     redirects = yaml.safe_load(redirects_file.read_text(encoding="utf-8")) or {}
     target_url = os.path.relpath(f"{new}.html", os.path.dirname(old) or ".")
@@ -89,7 +110,7 @@ def rename(root: Path, old: str, new: str) -> None:
 
 def main(argv: list[str]) -> int:
     """Command line for ``record`` and ``rename``."""
-    parser = argparse.ArgumentParser(prog="python -m handbook.urls", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m commands.urls", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     record = commands.add_parser("record", help="add a built site's new URLs to the manifest")
     record.add_argument("outdir", type=Path)
@@ -101,10 +122,8 @@ def main(argv: list[str]) -> int:
     if args.command == "rename":
         rename(args.root, args.old.removesuffix(".md"), args.new.removesuffix(".md"))
         return 0
-    sys.path.insert(0, str(args.root))
-    from conf import html_baseurl  # the base URL conf.py declares
 
-    for path in add_to_manifest(args.root, sitemap_paths(args.outdir, html_baseurl)):
+    for path in add_to_manifest(args.root, sitemap_paths(args.outdir, base_url(args.outdir))):
         print(f"recorded {path}")
     return 0
 

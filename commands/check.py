@@ -1,4 +1,4 @@
-"""Check article files without building the site: ``python -m handbook.check FILE...``.
+"""Check article files without building the site: ``python -m commands.check FILE...``.
 
 Runs the build's own checks of the source text (:mod:`handbook.frontmatter`)
 on the named files, prints ``file:line: message`` for each problem, and exits
@@ -30,6 +30,7 @@ from handbook.frontmatter import (
     article_body_problems,
     front_matter_problems,
     load_tags,
+    load_topics,
     read_article,
     scan_source,
     source_problems,
@@ -101,11 +102,8 @@ def main(argv: list[str]) -> int:
     if any(arg in ("-h", "--help") for arg in argv):
         print(__doc__)
         return 0
-    sys.path.insert(0, str(ROOT))
-    from conf import handbook_topics  # conf.py is read only when run
-
     docs = ROOT / "docs"
-    checker = Checker.for_docs(docs, handbook_topics)
+    checker = Checker.for_docs(docs, load_topics(docs / "topics.yaml"))
     failed = 0
     for name in argv:
         path = Path(name).resolve()

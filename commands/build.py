@@ -1,4 +1,4 @@
-"""Run Sphinx, and turn a crash into a short message: ``python -m handbook.build ARGS``.
+"""Run Sphinx, and turn a crash into a short message: ``python -m commands.build ARGS``.
 
 ``ARGS`` are ``sphinx-build``'s own. Everything Sphinx prints passes through
 unchanged, with one exception. When the build crashes (an exception nobody

@@ -20,7 +20,8 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from handbook.urls import add_to_manifest
+from commands.urls import add_to_manifest, add_to_toctree
+from handbook.frontmatter import load_topics
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -229,16 +230,6 @@ def plan(root: Path, topic: str, slug: str, topics: dict[str, str]) -> Plan:
     )
 
 
-def add_to_toctree(topic_page: Path, docname: str) -> None:
-    """Append ``docname`` to the last toctree of the topic page."""
-    text = topic_page.read_text(encoding="utf-8")
-    start = text.rfind("```{toctree}")
-    end = text.find("\n```", start)
-    if start < 0 or end < 0:
-        raise ScaffoldError(f"{topic_page} has no toctree to add the article to")
-    topic_page.write_text(f"{text[:end]}\n{docname}{text[end:]}", encoding="utf-8")
-
-
 def scaffold(
     root: Path, title: str, topic: str, slug: str | None, today: dt.date, topics: dict[str, str]
 ) -> Plan:
@@ -255,7 +246,8 @@ def scaffold(
         "category": topics[topic],
         "date": today.isoformat(),
     }
-    add_to_toctree(paths.topic_page, paths.docname)
+    if not add_to_toctree(paths.topic_page, paths.docname):
+        raise ScaffoldError(f"{paths.topic_page} has no toctree to add the article to")
     templates = (ARTICLE, DIAGRAM, PLOT, EXAMPLE, TEST)
     for path, template in zip(paths.created, templates, strict=True):
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -274,9 +266,6 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--slug", help="the file name, if the one made from the title is poor")
     parser.add_argument("--root", type=Path, default=ROOT, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    sys.path.insert(0, str(args.root))
-    from conf import handbook_topics  # the topics conf.py declares
-
     try:
         paths = scaffold(
             args.root,
@@ -284,7 +273,7 @@ def main(argv: list[str]) -> int:
             args.topic,
             args.slug,
             dt.datetime.now(dt.UTC).date(),
-            handbook_topics,
+            load_topics(args.root / "docs" / "topics.yaml"),
         )
     except ScaffoldError as error:
         print(f"error: {error}", file=sys.stderr)
