@@ -43,6 +43,7 @@ extensions = [
     "sphinx_sitemap",
     "ablog",
     "sphinx_copybutton",
+    "sphinxext.opengraph",  # link previews; handbook/reader.py adds what it lacks
     "sphinx_reredirects",
     "notfound.extension",  # sphinx-notfound-page: 404.html with absolute links
     "handbook",  # the local extension: handbook/__init__.py
@@ -72,13 +73,12 @@ numfig_format = {"figure": "Figure %s"}
 # The topics are in docs/topics.yaml and the tags in docs/tags.yaml, beside the
 # articles, so that the contributor commands read them without this file.
 handbook_repository_url = REPOSITORY_URL
-# What readers see around articles and in link previews (handbook/reader.py).
+# The description of pages without one of their own: their <meta name="description">
+# and link preview (handbook/articles.py), and the Atom feeds' subtitle.
 handbook_description = (
     "Architecture, scale, reliability, data, and production concerns that shape real systems."
 )
 handbook_review_period_days = 365  # an older "reviewed:" date shows an out-of-date notice
-handbook_social_image = "handbook-card.png"  # in handbook/static/, 1200 x 630
-handbook_social_image_alt = "Backend Engineering Handbook"
 
 # -- MyST ----------------------------------------------------------------------
 # https://myst-parser.readthedocs.io/en/latest/configuration.html
@@ -142,6 +142,21 @@ skip_injecting_base_ablog_templates = True
 # out, and so are the output lines that follow them.
 copybutton_prompt_text = r"\$ |>>> |\.\.\. "
 copybutton_prompt_is_regexp = True
+
+# -- Link previews: sphinxext-opengraph ----------------------------------------
+# https://sphinxext-opengraph.readthedocs.io/en/latest/
+# OpenGraph tags for link previews, with the handbook's card as their image.
+# What the extension has no option for comes from handbook/reader.py: each page's
+# description (front matter) and type (article or website), the tags of ABlog's
+# generated pages, Twitter's names for the tags, article:published_time.
+ogp_site_url = BASE_URL
+ogp_image = "_static/handbook-card.png"  # handbook/static/, 1200 x 630; relative to ogp_site_url
+ogp_image_alt = "Backend Engineering Handbook"  # the words on the card
+# Every page shares that card: no card images drawn with matplotlib at build time.
+ogp_social_cards = {"enable": False}
+# handbook/articles.py writes the page's one <meta name="description">, from front matter.
+ogp_enable_meta_description = False
+ogp_custom_meta_tags = ['<meta name="twitter:card" content="summary_large_image" />']
 
 # -- Sitemap -------------------------------------------------------------------
 # https://sphinx-sitemap.readthedocs.io/en/latest/configuration-values.html

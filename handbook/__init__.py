@@ -8,7 +8,7 @@ handlers:
   and uses the description as excerpt, feed summary and meta description.
 - :mod:`handbook.messages`: build messages that name the fix (references, hints).
 - :mod:`handbook.reader`: reading time, review and owner, related articles,
-  "last updated" from git, and link-preview metadata.
+  "last updated" from git, and what sphinxext-opengraph's link previews lack.
 - :mod:`handbook.accessibility`: fixes to Sphinx's HTML that axe-core asks for.
 - :mod:`handbook.search`: the Pagefind search index, ranked for articles.
 - :mod:`handbook.checklists`: the ``{review-checklists}`` page built from every article's checklist.

@@ -7,7 +7,9 @@ the build. Checks run after reading (``env-check-consistency``) over every
 page, so a change to the tag vocabulary or to another file re-checks all.
 
 It also puts the front matter to use: the ``description`` becomes the post's
-excerpt (archive pages, Atom feed) and the page's ``<meta name="description">``.
+excerpt (archive pages, Atom feed), and the page's ``<meta name="description">``
+and link-preview description (:mod:`handbook.reader`); a page without one of
+its own has ``handbook_description`` (``conf.py``) there instead.
 """
 
 from __future__ import annotations
@@ -152,13 +154,19 @@ def use_description_as_excerpt(app: Sphinx, doctree: nodes.document) -> None:
         post["excerpt"] = [nodes.inline(article.description, article.description)]
 
 
+def page_description(app: Sphinx, pagename: str) -> str:
+    """The page's own front-matter description on one line, else the handbook's."""
+    own = app.env.metadata.get(pagename, {}).get("description")
+    return " ".join(str(own or app.config.handbook_description).split())
+
+
 def add_meta_description(
     app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
 ) -> None:
-    """Give every page with a description a ``<meta name="description">``."""
-    description = app.env.metadata.get(pagename, {}).get("description")
+    """Give every page one ``<meta name="description">``."""
+    description = page_description(app, pagename)
     if description:
-        text = html.escape(" ".join(str(description).split()), quote=True)
+        text = html.escape(description, quote=True)
         context["metatags"] = context.get("metatags", "") + (
             f'\n    <meta name="description" content="{text}" />'
         )
@@ -183,6 +191,7 @@ def setup(app: Sphinx) -> None:
     app.add_config_value("handbook_topics_file", "topics.yaml", "env", str)
     app.add_config_value("handbook_tags_file", "tags.yaml", "env", str)
     app.add_config_value("handbook_repository_url", "", "html", str)
+    app.add_config_value("handbook_description", "", "html", str)
     app.connect("env-purge-doc", purge)
     app.connect("env-merge-info", merge)
     app.connect("source-read", read_source)

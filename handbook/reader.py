@@ -14,10 +14,28 @@
 - **Last updated**: from git, through sphinx-last-updated-by-git, when the
   sources are in a git work tree; a copy of the sources without git shows no
   date rather than the build date (see :func:`setup`).
-- **Link previews**: OpenGraph and Twitter-card ``<meta>`` tags (title,
-  description, site image) on every page, and a ``<meta name="description">``
-  from ``handbook_description`` on pages that have no description of their
-  own (articles and topic pages have one, see :mod:`handbook.articles`).
+- **Link previews**: sphinxext-opengraph (configured in ``conf.py``) writes
+  the OpenGraph tags (``og:title``, ``og:url``, ``og:site_name``, ``og:image``
+  and its alt text) and, from ``ogp_custom_meta_tags``, ``twitter:card``.
+  What it lacks is added here:
+
+  - a description from front matter: it takes the first words of the page's
+    text instead. The page's description (:func:`handbook.articles.page_description`,
+    also its ``<meta name="description">``) goes in as its per-page
+    ``og:description`` override, see :func:`link_preview_overrides`;
+  - a type per page: it has one ``ogp_type`` for all pages; ``og:type`` is
+    ``article`` on articles through the same overrides, ``website`` elsewhere;
+  - pages without a doctree (ABlog's archives, the 404 page): it writes
+    nothing on them, so its handler is run for them with an empty one. Search
+    and the general index get no OpenGraph tags: their titles are set by their
+    templates, after the handlers run, so neither could give one;
+  - Twitter's names: it never writes ``twitter:title``,
+    ``twitter:description``, ``twitter:image`` or ``twitter:image:alt``
+    (and ``twitter:card`` only for the card images it draws, which the
+    handbook does not use); they are copied from its ``og:`` tags
+    (:func:`link_preview_extras`);
+  - ``article:published_time``: it has no option for it; it comes from the
+    article's front-matter ``date``.
 
 The templates are ``templates/handbook/article-meta.html`` (top of an
 article) and ``templates/handbook/article-footer.html`` (foot of an article).
@@ -29,6 +47,7 @@ import datetime as dt
 import heapq
 import html
 import math
+import re
 import subprocess
 from collections import Counter
 from collections.abc import Iterable
@@ -37,12 +56,13 @@ from pathlib import Path
 from typing import Any
 
 from docutils import nodes
-from markupsafe import Markup
 from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.environment import BuildEnvironment
+from sphinx.util.docutils import new_document
+from sphinxext import opengraph
 
-from handbook import incremental
+from handbook import articles, incremental
 
 WORDS_PER_MINUTE = 200  # a careful reading pace for technical prose
 RELATED_COUNT = 4
@@ -193,62 +213,57 @@ def related_index(app: Sphinx, posts: Iterable[Any]) -> RelatedIndex:
     return index
 
 
-def plain_title(env: BuildEnvironment, pagename: str, context: dict[str, Any]) -> str:
-    """The page's title as plain text."""
-    if pagename in env.titles:
-        return env.titles[pagename].astext()
-    return Markup(context.get("title") or "").striptags()
+def link_preview_overrides(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
+    """Give sphinxext-opengraph the description and type it cannot find itself.
+
+    They go in as its per-page ``og:`` overrides, the keys it reads from the
+    page's metadata; a copy, so the environment is left as it was read.
+    """
+    context["meta"] = {
+        **(context.get("meta") or {}),
+        "og:description": articles.page_description(app, pagename),
+        "og:type": "article" if pagename in articles.articles(app.env) else "website",
+    }
+    # Without a doctree (ABlog's archives, the 404 page) it would write nothing.
+    # Search and the general index are left so: their title is set later, by
+    # their templates, and a preview without one is no better than none.
+    if doctree is None and "title" in context:
+        context.setdefault("metatags", "")
+        opengraph.html_page_context(app, pagename, templatename, context, new_document(pagename))
 
 
-def social_meta(app: Sphinx, pagename: str, context: dict[str, Any]) -> str:
-    """OpenGraph and Twitter-card tags, and a fallback ``<meta name="description">``."""
-    config = app.config
-    env = app.env
-    own_description = env.metadata.get(pagename, {}).get("description")
-    description = " ".join(str(own_description or config.handbook_description).split())
-    is_article = pagename in getattr(env, "handbook_articles", {})
-    properties = {
-        "og:site_name": config.project,
-        "og:type": "article" if is_article else "website",
-        "og:title": plain_title(env, pagename, context),
-        "og:description": description,
-    }
-    if context.get("pageurl"):
-        properties["og:url"] = context["pageurl"]
-    if config.html_baseurl and config.handbook_social_image:
-        image = config.html_baseurl.rstrip("/") + "/_static/" + config.handbook_social_image
-        properties["og:image"] = image
-        properties["og:image:alt"] = config.handbook_social_image_alt
-    if is_article:
-        fields = env.handbook_articles[pagename].fields  # type: ignore[attr-defined]
-        if isinstance(fields.get("date"), str):
-            properties["article:published_time"] = fields["date"]
-    names = {
-        "twitter:card": "summary_large_image" if "og:image" in properties else "summary",
-        "twitter:title": properties["og:title"],
-        "twitter:description": description,
-    }
-    if "og:image" in properties:
-        names["twitter:image"] = properties["og:image"]
-        names["twitter:image:alt"] = properties["og:image:alt"]
-    if not own_description and description:
-        names["description"] = description
-    lines = [
-        f'<meta property="{key}" content="{html.escape(value, quote=True)}" />'
-        for key, value in properties.items()
-    ]
-    lines += [
-        f'<meta name="{key}" content="{html.escape(value, quote=True)}" />'
-        for key, value in names.items()
-    ]
-    return "".join(f"\n    {line}" for line in lines)
+# sphinxext-opengraph's tags that Twitter's cards also have a name for, matched
+# as the extension writes them (its content escaped: no double quote inside).
+FOR_TWITTER = re.compile(
+    r'<meta property="og:(title|description|image|image:alt)" content="([^"]*)" />'
+)
+
+
+def link_preview_extras(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
+    """Add what sphinxext-opengraph has no option for, after its tags.
+
+    Twitter's names for its title, description and image (copied from its
+    ``og:`` tags, so they cannot differ) and an article's ``article:published_time``.
+    """
+    tags = "".join(
+        f'\n<meta name="twitter:{key}" content="{content}" />'
+        for key, content in FOR_TWITTER.findall(context.get("metatags", ""))
+    )
+    article = articles.articles(app.env).get(pagename)
+    if article is not None and isinstance(article.fields.get("date"), str):
+        date = html.escape(article.fields["date"], quote=True)
+        tags += f'\n<meta property="article:published_time" content="{date}" />'
+    context["metatags"] = context.get("metatags", "") + tags
 
 
 def add_reader_context(
     app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
 ) -> None:
-    """Add link previews to every page and the reader features to articles."""
-    context["metatags"] = context.get("metatags", "") + social_meta(app, pagename, context)
+    """Add the reader features to articles."""
     env = app.env
     article = getattr(env, "handbook_articles", {}).get(pagename)
     blog = context.get("ablog")
@@ -297,9 +312,6 @@ def no_build_date_as_last_updated(app: Sphinx, config: Config) -> None:
 def setup(app: Sphinx) -> None:
     """Register the configuration values, the git dates and the handlers."""
     app.add_config_value("handbook_review_period_days", 365, "env", int)
-    app.add_config_value("handbook_description", "", "html", str)
-    app.add_config_value("handbook_social_image", "", "html", str)
-    app.add_config_value("handbook_social_image_alt", "", "html", str)
     # "Last updated" from each source file's last commit. sphinx-last-updated-by-git
     # fails the build (a warning under -W) when the sources are not in a git work
     # tree, as in a copied project; there the dates are left out instead.
@@ -309,3 +321,8 @@ def setup(app: Sphinx) -> None:
         app.connect("config-inited", no_build_date_as_last_updated)
     app.connect("env-updated", reset_related)
     app.connect("html-page-context", add_reader_context)
+    # sphinxext-opengraph writes its tags at the default priority, 500: the
+    # overrides go in before it, Twitter's names are copied after it.
+    app.setup_extension("sphinxext.opengraph")
+    app.connect("html-page-context", link_preview_overrides, priority=400)
+    app.connect("html-page-context", link_preview_extras, priority=600)
