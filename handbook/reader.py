@@ -62,7 +62,7 @@ from sphinx.environment import BuildEnvironment
 from sphinx.util.docutils import new_document
 from sphinxext import opengraph
 
-from handbook import articles, incremental
+from handbook import articles, incremental, upstream
 
 WORDS_PER_MINUTE = 200  # a careful reading pace for technical prose
 RELATED_COUNT = 4
@@ -311,6 +311,7 @@ def no_build_date_as_last_updated(app: Sphinx, config: Config) -> None:
 
 def setup(app: Sphinx) -> None:
     """Register the configuration values, the git dates and the handlers."""
+    upstream.confirm("reader")  # sphinxext-opengraph's handler, which it calls for more pages
     app.add_config_value("handbook_review_period_days", 365, "env", int)
     # "Last updated" from each source file's last commit. sphinx-last-updated-by-git
     # fails the build (a warning under -W) when the sources are not in a git work

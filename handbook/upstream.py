@@ -173,6 +173,26 @@ REGISTER: tuple[Workaround, ...] = (
         fingerprint="d00179eff9dcb261",
     ),
     Workaround(
+        name="previews-on-every-page",
+        module="reader",
+        package="sphinxext-opengraph",
+        upstream=(
+            "none filed; sphinxext/opengraph/__init__.py writes nothing for a page "
+            "without a doctree and no twitter: names"
+        ),
+        verified="sphinxext-opengraph 0.13.0",
+        reason=(
+            "correctness: ABlog's archive pages and the 404 page keep the link-preview "
+            "tags they had before the extension, and X gets its own names for them"
+        ),
+        tests=(
+            "tests/test_reader.py::test_link_previews_have_title_description_and_image",
+            "tests/test_reader.py::test_every_page_has_one_description_and_one_preview_description",
+        ),
+        replaces=("sphinxext.opengraph.html_page_context",),  # called for pages it skips
+        fingerprint="2c94315aa18f4835",
+    ),
+    Workaround(
         name="reproducible-feeds",
         module="feeds",
         package="ablog",

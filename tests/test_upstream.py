@@ -20,9 +20,12 @@ from handbook import ablog_performance, upstream
 from tests.conftest import ROOT, Build, build_html, copy_project
 
 REGISTERED = {workaround.module for workaround in upstream.REGISTER}
-# What marks code that depends on a dependency's insides: importing ABlog, furo or
-# sphinx-sitemap themselves (their public face is the configuration), or a private name.
-INTERNALS = re.compile(r"^(?:import|from) (?:ablog|furo|sphinx_sitemap)\b|import _\w", re.M)
+# What marks code that depends on a dependency's insides: importing ABlog, furo,
+# sphinx-sitemap or sphinxext-opengraph themselves (their public face is the
+# configuration), or a private name.
+INTERNALS = re.compile(
+    r"^(?:import|from) (?:ablog|furo|sphinx_sitemap|sphinxext)\b|import _\w", re.M
+)
 
 
 def test_replaced_upstream_code_is_what_the_workarounds_expect() -> None:
