@@ -264,7 +264,9 @@ def lock_waits(conninfo: str, name: str, workers: int) -> dict[str, int]:
 
     Returns the largest sample: sessions waiting on a heavyweight lock, by
     wait_event, and lock requests in pg_locks that are not granted, in total
-    and by "locktype mode" as pg_locks names them.
+    and by "locktype mode" as pg_locks names them. The two views are read one
+    after the other, so a wait can begin between them; samples in which both
+    saw it come first.
     """
     with connections(conninfo, workers) as conns, connect(conninfo) as monitor:
         done = threading.Event()
@@ -293,7 +295,11 @@ def lock_waits(conninfo: str, name: str, workers: int) -> dict[str, int]:
         finally:
             done.set()
             watcher.join()
-    return max(samples, key=lambda s: s["not_granted"])
+
+    def seen_by_both(s: dict[str, int]) -> bool:
+        return s["not_granted"] > 0 and s["transactionid"] + s["tuple"] > 0
+
+    return max(samples, key=lambda s: (seen_by_both(s), s["not_granted"]))
 
 
 # --- two sessions interleaved by hand ---------------------------------------------

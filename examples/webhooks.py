@@ -60,7 +60,7 @@ WORKER_LAG_S = 0.5  # the worker polls the inbox this long after a delivery
 MAX_PROCESSING_ATTEMPTS = 5  # failed applications (not busy databases) before dead-lettering
 MAX_BODY_BYTES = 256 * 1024  # far above the spec's advice of < 20 kB: a 413 is retried for days
 RETRY_AFTER_S = 5  # sent with a 503, so the sender waits at least this long
-DB_BUSY_TIMEOUT_S = 0.05  # give up on a locked inbox long before the sender's timeout
+DB_BUSY_TIMEOUT_S = 0.2  # give up on a locked inbox long before the sender's timeout
 REAL_TIMEOUT_S = 1.0  # the real socket timeout that stands for SENDER_TIMEOUT_S
 
 SCHEMA = """
@@ -224,7 +224,7 @@ class Response:
 
 
 def connect(path: Path) -> sqlite3.Connection:
-    """A connection that fails within 50 ms instead of queueing behind a lock."""
+    """A connection that fails within 200 ms instead of queueing behind a lock."""
     return sqlite3.connect(path, timeout=DB_BUSY_TIMEOUT_S, check_same_thread=False)
 
 

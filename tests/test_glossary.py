@@ -1,7 +1,7 @@
 """Each glossary entry leads on to the article that explains its term.
 
 Search often lands readers on a glossary entry. A definition whose term one
-article treats at length ends with ``Explained in {doc}`/<topic>/<slug>`.``,
+article treats at length ends with ``Explained in {ref}`<topic>-<slug>`.``,
 so the reader can go on from the entry to that article. These checks keep
 the links honest: each points to an article that discusses the term (links
 it with the ``{term}`` role or names it in a heading), most terms have one,
@@ -25,7 +25,8 @@ ARTICLES = {article.docname: article for article in find_articles()}
 # terms, 94 %): a term may lose its home in a rewrite, but not a tenth of them.
 MIN_SHARE = 0.90
 
-EXPLAINED = re.compile(r"Explained in \{doc\}`/([^`<>]+)`\.")
+# The article's label, topic-slug: a {ref} survives a rename, a {doc} would not.
+EXPLAINED = re.compile(r"Explained in \{ref\}`([a-z]+)-([a-z0-9-]+)`\.")
 TERM_ROLE = re.compile(r"\{term\}`(?:[^`<]*<)?([^`<>]+?)>?`")
 FENCE = re.compile(r"(?ms)^(`{3,}|:{3,}).*?^\1\s*$")
 
@@ -41,7 +42,7 @@ class Entry:
     def home(self) -> str | None:
         """The docname of the article named in the definition's "Explained in" sentence."""
         found = EXPLAINED.findall(self.definition)
-        return found[-1] if found else None
+        return "/".join(found[-1]) if found else None
 
 
 def glossary_entries() -> list[Entry]:
@@ -89,11 +90,11 @@ def test_the_glossary_has_entries_and_links() -> None:
 def test_an_article_link_is_one_sentence_at_the_end() -> None:
     wrong = []
     for entry in ENTRIES:
-        links = re.findall(r"\{doc\}`[^`]*`", entry.definition)
+        links = re.findall(r"\{(?:doc|ref)\}`[^`]*`", entry.definition)
         sentences = EXPLAINED.findall(entry.definition)
         if len(links) != len(sentences) or len(sentences) > 1:
-            wrong.append(f"{entry.term}: link once, as 'Explained in {{doc}}`/topic/slug`.'")
-        elif sentences and not entry.definition.endswith(f"{{doc}}`/{sentences[0]}`."):
+            wrong.append(f"{entry.term}: link once, as 'Explained in {{ref}}`topic-slug`.'")
+        elif sentences and not entry.definition.endswith(f"{{ref}}`{'-'.join(sentences[0])}`."):
             wrong.append(f"{entry.term}: the 'Explained in' sentence must end the definition")
     assert not wrong, "\n".join(wrong)
 
