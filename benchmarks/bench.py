@@ -3,7 +3,7 @@
 Run as ``nox -s bench -- --articles 1000`` (or ``python benchmarks/bench.py``).
 In a temporary folder, it copies the handbook, adds N synthetic articles
 (``benchmarks/synthetic.py``) and, for each stack, times a first (cold) full
-build, then full builds again, then a one-article edit rebuilt incrementally:
+build, then full builds again, then one-article edits, each rebuilt incrementally:
 
 - ``handbook``: the real configuration and options (``-W -n``);
 - ``basic``: Sphinx's ``basic`` theme with only myst-parser (``benchmarks/basic/conf.py``);
@@ -12,7 +12,8 @@ build, then full builds again, then a one-article edit rebuilt incrementally:
 
 It also builds the real handbook alone (no synthetic articles) and the
 handbook with ``--reference-articles`` articles, whose mean page size is the
-yardstick for page growth. After the incremental build, the output is
+yardstick for page growth. Every edit appends a numbered sentence, and the
+rebuilt page must show it. After the last incremental build, the output is
 compared with the full build's (file set, sitemap URLs) and, for the
 handbook, with a clean build of the edited sources (also feed entries and the
 text of every page, which covers navigation, archives and post lists).
@@ -20,8 +21,12 @@ text of every page, which covers navigation, archives and post lists).
 The handbook and basic stacks build in rounds, one after the other, and each
 handbook / basic ratio is taken within a round (:func:`paired_ratios`): a slow
 phase of a shared machine then weighs on both builds of a ratio, not on one
-stack only. The report is a table, the ratios' median and spread over the
-rounds, then one JSON line (last) with every number and ratio.
+stack only. A one-article rebuild takes a second or two, so that a tenth of a
+second of noise would move its ratio by 10 %: an incremental round therefore
+times several edits, the stacks alternating edit by edit, and takes each
+stack's median edit (:func:`median_run`). The report is a table, the ratios'
+median and spread over the rounds, then one JSON line (last) with every number
+and ratio.
 """
 
 from __future__ import annotations
@@ -60,7 +65,7 @@ from handbook.search import INDEX_FOLDER as SEARCH_INDEX  # noqa: E402
 SETTINGS = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["handbook"]
 # The configuration as Sphinx reads it: the extensions each stack starts from.
 CONF = eval_config_file(ROOT / "conf.py", Tags())
-EDIT = "\nA sentence added by the benchmark to measure a one-article rebuild.\n"
+EDIT = "\nA sentence added by the benchmark to measure a one-article rebuild (edit {}).\n"
 # The extensions of the handbook's own extension that its content needs in any
 # stack: the {article-cards} directive and the front matter it reads.
 CONTENT_EXTENSIONS = ["handbook.articles", "handbook.cards", "handbook.figures"]
@@ -128,10 +133,15 @@ class Result:
     cold: Run  # the first full build, with empty caches: it draws every figure
     real_articles: int = 0  # the handbook's own articles, built alongside
     full_runs: list[Run] = field(default_factory=list)  # the later full builds, one a round
-    incremental_runs: list[Run] = field(default_factory=list)  # one a round
+    edit_rounds: list[list[Run]] = field(default_factory=list)  # the incremental builds, by round
     output: Output | None = None
     complete: bool | None = None
     problems: list[str] = field(default_factory=list)
+
+    @property
+    def incremental_runs(self) -> list[Run]:
+        """One incremental time a round: the median of the round's edits."""
+        return [median_run(runs) for runs in self.edit_rounds]
 
     @property
     def full(self) -> Run:
@@ -155,6 +165,12 @@ class Result:
             "full_cpu_s": round(self.full.cpu_seconds, 2),
             "incremental_s": round(incremental.seconds, 2) if incremental else None,
             "incremental_cpu_s": round(incremental.cpu_seconds, 2) if incremental else None,
+            "incremental_edits_s": [
+                [round(r.seconds, 2) for r in runs] for runs in self.edit_rounds
+            ],
+            "incremental_edits_cpu_s": [
+                [round(r.cpu_seconds, 2) for r in runs] for runs in self.edit_rounds
+            ],
             "peak_mb": round(
                 max(run.peak_mb for run in [self.cold, *self.full_runs, *self.incremental_runs]),
                 1,
@@ -167,9 +183,7 @@ class Result:
         }
 
 
-def sphinx(
-    project: Path, outdir: Path, stack: str, jobs: str, log: Path, profile: Path | None
-) -> Run:
+def sphinx(project: Path, outdir: Path, stack: str, log: Path, profile: Path | None) -> Run:
     """Build ``project`` with one stack; return its wall time and peak memory."""
     python = [sys.executable, "-m", "cProfile", "-o", str(profile)] if profile else [sys.executable]
     command = [
@@ -181,7 +195,6 @@ def sphinx(
         "-d",
         str(doctree_folder(outdir)),
         *stack_options(stack, CONF["extensions"]),
-        *(["-j", jobs] if jobs != "1" else []),
         SETTINGS["source-dir"],
         str(outdir),
     ]
@@ -213,6 +226,19 @@ def fastest(runs: list[Run]) -> Run:
     return Run(
         min(run.seconds for run in runs),
         min(run.cpu_seconds for run in runs),
+        max(run.peak_mb for run in runs),
+    )
+
+
+def median_run(runs: list[Run]) -> Run:
+    """The typical one of repeated runs: the median times, the largest memory.
+
+    Unlike the fastest run, the median of a few runs moves little when one of
+    them is disturbed or lucky, so two benchmark runs agree more closely.
+    """
+    return Run(
+        statistics.median(run.seconds for run in runs),
+        statistics.median(run.cpu_seconds for run in runs),
         max(run.peak_mb for run in runs),
     )
 
@@ -324,13 +350,19 @@ def commit_all(project: Path) -> None:
         subprocess.run([*git, *command], cwd=project, check=True, capture_output=True)
 
 
-def edit_one_article(project: Path) -> Path:
-    """Append a sentence to one article: the middle synthetic one, else the first real one."""
-    articles = sorted((project / SETTINGS["source-dir"]).glob("*/*.md"))
+def edit_one_article(project: Path, number: int) -> str:
+    """Append sentence ``number`` to one article; return its document name.
+
+    Always the same article, the middle synthetic one (else the first real
+    one), so that every edit costs the same rebuild; each edit adds a sentence
+    of its own, so the source always changes.
+    """
+    source = project / SETTINGS["source-dir"]
+    articles = sorted(source.glob("*/*.md"))
     synthetic = [p for p in articles if p.stem.startswith("bench-")]
     target = synthetic[len(synthetic) // 2] if synthetic else articles[0]
-    target.write_text(target.read_text(encoding="utf-8") + EDIT, encoding="utf-8")
-    return target
+    target.write_text(target.read_text(encoding="utf-8") + EDIT.format(number), encoding="utf-8")
+    return target.relative_to(source).with_suffix("").as_posix()
 
 
 @dataclass
@@ -342,24 +374,32 @@ class Copy:
     project: Path
     outdir: Path
     log: Path
-    jobs: str
+    edits: int = 0  # one-article edits made so far
 
     def build(self, what: str, outdir: Path | None = None, profile: Path | None = None) -> Run:
         """Run Sphinx on the copy, into its output folder unless told another."""
         print(f"[bench] {self.name}: {what}", file=sys.stderr, flush=True)
-        return sphinx(self.project, outdir or self.outdir, self.stack, self.jobs, self.log, profile)
+        return sphinx(self.project, outdir or self.outdir, self.stack, self.log, profile)
+
+    def edit_and_build(self, when: str, profile: Path | None = None) -> Run:
+        """Edit one article, rebuild incrementally and check the page shows the edit."""
+        self.edits += 1
+        docname = edit_one_article(self.project, self.edits)
+        run = self.build(f"incremental build after editing {docname}, {when}", profile=profile)
+        page = self.outdir / f"{docname}.html"
+        if EDIT.format(self.edits).strip() not in page.read_text(encoding="utf-8"):
+            raise SystemExit(f"{self.name}: {page} does not show edit {self.edits}: not rebuilt")
+        return run
 
 
-def prepare(
-    stack: str, articles: int, work: Path, topics: dict[str, str], jobs: str, git: bool
-) -> Copy:
+def prepare(stack: str, articles: int, work: Path, topics: dict[str, str], git: bool) -> Copy:
     """Copy the handbook for one stack and add the synthetic articles."""
     name = f"{stack}-{articles}"
     project = copy_project(ROOT, work / name)
     generate(project, articles, topics)
     if git:
         commit_all(project)
-    return Copy(stack, name, project, work / f"{name}.html", work / f"{name}.log", jobs)
+    return Copy(stack, name, project, work / f"{name}.html", work / f"{name}.log")
 
 
 def measure(
@@ -368,10 +408,10 @@ def measure(
     work: Path,
     *,
     topics: dict[str, str],
-    jobs: str,
     git: bool,
     full_rounds: int,
     incremental_rounds: int,
+    edits: int = 1,
     verify: bool = False,
     profile: bool = False,
 ) -> dict[str, Result]:
@@ -379,13 +419,14 @@ def measure(
 
     Each stack first builds once with empty caches (the cold build, reported
     apart), then ``full_rounds`` more full builds and ``incremental_rounds``
-    incremental ones. Within a round the stacks build one after the other, in
-    the order given, so that :func:`paired_ratios` compares builds made
-    seconds apart. ``verify`` and ``profile`` apply to the ``handbook`` stack:
-    a clean build of the edited sources to compare with, and one more full and
-    one more incremental build under cProfile, outside the timed rounds.
+    rounds of ``edits`` one-article edits, each rebuilt incrementally. Within a
+    round the stacks build one after the other, in the order given, edit by
+    edit, so that :func:`paired_ratios` compares builds made seconds apart.
+    ``verify`` and ``profile`` apply to the ``handbook`` stack: a clean build of
+    the edited sources to compare with, and one more full and one more
+    incremental build under cProfile, outside the timed rounds.
     """
-    copies = [prepare(stack, articles, work, topics, jobs, git) for stack in stacks]
+    copies = [prepare(stack, articles, work, topics, git) for stack in stacks]
     results: dict[str, Result] = {}
     for copy in copies:
         cold = copy.build("first full build (cold)")
@@ -406,14 +447,14 @@ def measure(
     for copy in copies:  # the full build's output, to compare the incremental ones with
         shutil.copytree(copy.outdir, work / f"{copy.name}.full")
     for number in range(1, incremental_rounds + 1):
+        runs: dict[str, list[Run]] = {copy.stack: [] for copy in copies}
+        for edit in range(1, edits + 1):
+            for copy in copies:
+                runs[copy.stack].append(copy.edit_and_build(f"round {number}, edit {edit}"))
         for copy in copies:
-            edited = edit_one_article(copy.project).name
-            run = copy.build(f"incremental build after editing {edited}, round {number}")
-            results[copy.stack].incremental_runs.append(run)
+            results[copy.stack].edit_rounds.append(runs[copy.stack])
     for copy in profiled:
-        edited = edit_one_article(copy.project).name
-        profile_path = work / f"{copy.name}.incremental.prof"
-        copy.build(f"incremental build after editing {edited} under cProfile", profile=profile_path)
+        copy.edit_and_build("under cProfile", profile=work / f"{copy.name}.incremental.prof")
     for copy in copies:
         result = results[copy.stack]
         result.problems = differences(copy.outdir, work / f"{copy.name}.full", deep=False)
@@ -434,6 +475,7 @@ def paired_ratios(results: dict[str, Result]) -> dict[str, list[float]]:
     The two stacks build one after the other in every round, so a slow phase
     of the machine (other jobs, a noisy neighbour) weighs on both builds of a
     ratio; comparing each stack's fastest run instead lets it fall on one only.
+    A round's incremental time is the median of its edits (``incremental_runs``).
     """
     handbook, basic = (results.get(stack) for stack in PAIR)
     if handbook is None or basic is None:
@@ -485,8 +527,10 @@ def report(
         "| incremental complete |"
     )
     rounds = f"{args.repeat} round{'s' if args.repeat > 1 else ''}"
+    edits = f"{args.edits} edit{'s' if args.edits > 1 else ''}"
     print(
-        f"Times: each stack's fastest of {rounds} after its first, cold full build "
+        f"Times: each stack's fastest of {rounds} after its first, cold full build; "
+        f"a round's incremental time is the median of its {edits} "
         "(the stock stack: one full and one incremental build).\n"
     )
     print(header)
@@ -516,7 +560,8 @@ def report(
     if by_round:
         print(
             f"\n{PAIR[0]} / {PAIR[1]}, round by round: in each of {args.repeat} rounds, {PAIR[0]} "
-            f"then {PAIR[1]} build back to back; the median of the rounds' ratios "
+            f"then {PAIR[1]} build back to back, for the incremental build {edits} in turn "
+            "(each stack's median edit); the median of the rounds' ratios "
             "(the least to the greatest).\n"
         )
         print("| handbook / basic | wall time | CPU time | wall time by round |")
@@ -592,8 +637,8 @@ def report(
     return {
         "articles": args.articles,
         "nproc": os.cpu_count(),
-        "jobs": args.jobs,
         "repeat": args.repeat,
+        "edits": args.edits,
         "results": {key: result.summary() for key, result in results.items()},
         "ratios": ratios,
         "ratios_by_round": by_round,
@@ -621,13 +666,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=100,
         help="size whose mean page size the N-article build is compared with (100; 0: skip)",
     )
-    parser.add_argument("--jobs", default="1", help="sphinx-build -j for every stack (1)")
     parser.add_argument(
         "--repeat",
         type=int,
         default=3,
         help="rounds of full and of incremental builds after the first, cold full build, "
         "handbook and basic alternating (3, at least 1; the stock stack: one of each)",
+    )
+    parser.add_argument(
+        "--edits",
+        type=int,
+        default=5,
+        help="one-article edits in each incremental round, handbook and basic alternating "
+        "edit by edit; the round's time is each stack's median edit (5, at least 1; the "
+        "stock stack: one)",
     )
     parser.add_argument(
         "--stacks",
@@ -649,6 +701,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
+    if args.edits < 1:
+        parser.error("--edits must be at least 1")
     return args
 
 
@@ -659,9 +713,10 @@ def main(argv: list[str] | None = None) -> int:
     topics = load_topics(ROOT / SETTINGS["source-dir"] / "topics.yaml")
     work = args.workdir or Path(tempfile.mkdtemp(prefix="handbook-bench-"))
     work.mkdir(parents=True, exist_ok=True)
-    common = {"topics": topics, "jobs": args.jobs, "git": not args.no_git}
+    common = {"topics": topics, "git": not args.no_git}
     results: dict[str, Result] = {}
     repeat = args.repeat
+    load_at_start = os.getloadavg()  # other jobs' load moves the ratios: say how busy it was
     try:
         if "real" in stacks:
             real = measure(
@@ -670,6 +725,7 @@ def main(argv: list[str] | None = None) -> int:
                 work / "real",
                 full_rounds=repeat,
                 incremental_rounds=repeat,
+                edits=args.edits,
                 verify=True,
                 **common,
             )
@@ -695,6 +751,7 @@ def main(argv: list[str] | None = None) -> int:
                 work,
                 full_rounds=repeat,
                 incremental_rounds=repeat,
+                edits=args.edits,
                 verify=not args.no_verify,
                 profile=args.profile,
                 **common,
@@ -711,6 +768,14 @@ def main(argv: list[str] | None = None) -> int:
                 site = work / f"handbook-{args.articles}.html"
                 search = first_query_transfer(site, args.search_query)
         summary = report(results, args, search)
+        summary["load_average"] = {"start": load_at_start, "end": os.getloadavg()}
+        print(
+            f"\nload average (1, 5, 15 min) on {os.cpu_count()} cores: "
+            + ", ".join(f"{value:.1f}" for value in load_at_start)
+            + " at the start, "
+            + ", ".join(f"{value:.1f}" for value in os.getloadavg())
+            + " at the end"
+        )
         if args.profile:
             print_profiles(work)
         print(f"\nbuilds and logs: {work}" if args.workdir else "")
