@@ -143,7 +143,7 @@ REGISTER: tuple[Workaround, ...] = (
         module="navigation",
         package="sphinx",
         upstream="none: Sphinx's own toctree code decides {only} blocks with this private function",
-        verified="sphinx 9.0.4",
+        verified="sphinx 9.0.4, 9.2.0",
         reason=(
             "the navigation built once per build must drop a toctree inside an {only} "
             "block exactly as Sphinx's does, and this is the function that decides"
@@ -207,8 +207,8 @@ REGISTER: tuple[Workaround, ...] = (
         name="caption-aria-level",
         module="accessibility",
         package="sphinx",
-        upstream="sphinx-doc/sphinx#14030 (fixed after 9.0)",
-        verified="sphinx 9.0.4",
+        upstream="sphinx-doc/sphinx#14030 (Sphinx 9.2's translator still writes no level)",
+        verified="sphinx 9.0.4, 9.2.0",
         reason="correctness: axe-core reports a critical violation on every page without it",
         tests=(
             "tests/browser/test_accessibility.py::test_page_kind_has_no_serious_violations",
