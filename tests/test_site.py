@@ -151,3 +151,11 @@ def test_articles_show_their_publication_date(html: Build, articles) -> None:
     for article in articles:
         page = html.page(f"{article.docname}.html")
         assert f'<time datetime="{article.fields["date"]}">' in page
+
+
+def test_sphinx_writes_no_search_index_and_the_search_page_stays(html: Build) -> None:
+    # The search page asks Pagefind; Sphinx's own index is not built (handbook/search.py).
+    assert not (html.outdir / "searchindex.js").exists()
+    page = html.page("search.html")
+    assert "handbook-search.js" in page and "searchindex.js" not in page
+    assert 'action="search.html"' in html.page("index.html")  # the sidebar's search box
