@@ -111,6 +111,7 @@ def topics(srcdir: str | Path, config: Config) -> dict[str, str]:
 def check_everything(app: Sphinx, env: BuildEnvironment) -> None:
     """Run every check over every page once reading has finished."""
     tags = load_tags(Path(env.srcdir) / app.config.handbook_tags_file)
+    topic_titles = topics(env.srcdir, app.config)
     today = dt.datetime.now(dt.UTC).date()
     basenames = {name.rpartition("/")[2] for name in env.found_docs}
     found = articles(env)
@@ -125,7 +126,7 @@ def check_everything(app: Sphinx, env: BuildEnvironment) -> None:
         {docname: facts for docname in found if (facts := sources(env).get(docname))}
     )
     for docname, article in sorted(found.items()):
-        problems = front_matter_problems(article, topics(env.srcdir, app.config), tags, today)
+        problems = front_matter_problems(article, topic_titles, tags, today)
         for line, message in problems + duplicates.get(docname, []):
             warn(docname, line, message, "front-matter")
         facts = sources(env).get(docname)
