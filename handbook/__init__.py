@@ -13,6 +13,7 @@ handlers:
 - :mod:`handbook.search`: the Pagefind search index, ranked for articles.
 - :mod:`handbook.checklists`: the ``{review-checklists}`` page built from every article's checklist.
 - :mod:`handbook.figures`: diagrams and plots drawn from source, cached by content.
+- :mod:`handbook.numbering`: numbers each article's figures from 1.
 - :mod:`handbook.cards`: the ``{article-cards}`` directive on topic pages.
 - :mod:`handbook.vocabulary`: the ``{tag-vocabulary}`` directive.
 - :mod:`handbook.ablog_furo`: makes ABlog's pages render in furo's layout.
@@ -56,6 +57,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
         memory,
         messages,
         navigation,
+        numbering,
         reader,
         reproducible,
         search,
@@ -71,6 +73,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     accessibility.setup(app)
     cards.setup(app)
     figures.setup(app)
+    numbering.setup(app)
     checklists.setup(app)
     search.setup(app)
     vocabulary.setup(app)
@@ -84,6 +87,10 @@ def setup(app: Sphinx) -> dict[str, Any]:
     memory.setup(app)
     return {
         "version": __version__,
+        # Raised when the environment's contents change shape, so that Sphinx
+        # reads every page again instead of trusting an older pickle.
+        # 1: figure numbers kept per page (handbook.numbering).
+        "env_version": 1,
         # All of the handbook's state lives in the environment and is merged
         # (articles.merge, figures, incremental.merge). ABlog declares itself unsafe
         # for parallel reading (sunpy/ablog#327), so sphinx-build -j reads serially.

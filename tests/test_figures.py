@@ -56,6 +56,54 @@ def test_article_has_a_figure_the_prose_points_to(html: Build, article: Article)
         assert image.resolve().is_file() and image.suffix == ".svg", figure["src"]
 
 
+def caption_numbers(page: str) -> list[str]:
+    return [figure["number"] for figure in figures_of(page)]
+
+
+def test_each_article_numbers_its_own_figures_from_one(html: Build) -> None:
+    # Sphinx would number them across the site: an article's first figure "Figure 9".
+    for article in ARTICLES:
+        numbers = caption_numbers(html.page(f"{article.docname}.html"))
+        assert numbers == [f"Figure {n}" for n in range(1, len(numbers) + 1)], article.docname
+
+
+@pytest.mark.builds
+def test_a_new_figure_renumbers_only_its_own_article(tmp_path: Path) -> None:
+    project = copy_project(tmp_path / "project")
+    out = tmp_path / "out"
+    first = build_html(project, out)
+    assert first.returncode == 0, first.log[-3000:]
+    with_figures = [a for a in find_articles(project) if DIRECTIVE.search(a.path.read_text())]
+    edited, others = with_figures[0], with_figures[1:]
+
+    def other_numbers() -> dict[str, list[str]]:
+        return {a.docname: caption_numbers((out / f"{a.docname}.html").read_text()) for a in others}
+
+    before = other_numbers()
+    # Insert a copy of the article's first figure before it, under a new name.
+    text = edited.path.read_text(encoding="utf-8")
+    start = DIRECTIVE.search(text)
+    assert start is not None
+    fence = re.match(r"[:`]+", start.group(0)).group(0)
+    probe = (
+        f"{start.group(0)}\n:name: fig-numbering-probe\n"
+        ":alt: The article's first diagram again, placed first by the numbering test.\n\n"
+        f"A probe figure.\n{fence}\n\n{{numref}}`fig-numbering-probe` comes first.\n\n"
+    )
+    edited.path.write_text(text[: start.start()] + probe + text[start.start() :])
+    again = build_html(project, out)
+    assert again.returncode == 0, again.log[-3000:]
+
+    page = again.page(f"{edited.docname}.html")
+    figures = figures_of(page)
+    assert [f["id"] for f in figures][:1] == ["fig-numbering-probe"]
+    assert caption_numbers(page) == [f"Figure {n}" for n in range(1, len(figures) + 1)]
+    pointer = f'href="#{figures[1]["id"]}"><span class="std std-numref">Figure 2</span>'
+    assert pointer in page, "the prose still gives the old figure its old number"
+    # The new label rewrote every page (handbook.incremental); no other article's numbers moved.
+    assert other_numbers() == before
+
+
 def test_figures_carry_no_date_or_random_ids(html: Build) -> None:
     svgs = sorted((html.outdir / "_images").glob("*.svg"))
     assert svgs
