@@ -8,18 +8,23 @@ archives that did not change), and sorts the list so the sitemap does not
 depend on the order pages were written in.
 
 sphinx-sitemap collects the pages through a ``multiprocessing.Manager``
-queue, so that parallel writers (``-j``) can add to it; every put and get is
-a round trip to a separate server process, about 4,000 of them in a build
-of 1,000 articles. A serial build has no other writer, so it gets a plain
-in-process queue instead.
+queue, so that parallel writers (``-j``) can add to it. Starting the manager's
+server process took 0.7 s of every build, a one-article edit included, and
+every put and get is a round trip to it, about 4,000 of them in a build of
+1,000 articles. A serial build has no other writer, so it gets a plain
+in-process queue instead, and the manager is started only for ``-j``:
+sphinx-sitemap's own ``builder-inited`` handler, which always starts it, is
+replaced by :func:`start_run`.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import queue
 
 import sphinx_sitemap
 from sphinx.application import Sphinx
+from sphinx.errors import ExtensionError
 
 from handbook import incremental, upstream
 
@@ -32,10 +37,29 @@ def remember_page(app: Sphinx, pagename: str, *_: object) -> None:
 
 
 def start_run(app: Sphinx) -> None:
-    """Reset the set of written pages; use an in-process queue in a serial build."""
+    """Reset the set of written pages; make sphinx-sitemap's queue, in-process when serial.
+
+    What ``sphinx_sitemap.record_builder_type`` does, without the manager for a serial build.
+    """
     setattr(app, WRITTEN, set())
-    if app.parallel <= 1 and hasattr(app, "sitemap_links"):
-        app.sitemap_links = queue.Queue()  # type: ignore[attr-defined]
+    app.builder.env.is_directory_builder = (  # type: ignore[attr-defined]
+        type(app.builder).__name__ == "DirectoryHTMLBuilder"
+    )
+    links = queue.Queue() if app.parallel <= 1 else multiprocessing.Manager().Queue()
+    app.sitemap_links = links  # type: ignore[attr-defined]
+
+
+def replace_queue_setup(app: Sphinx) -> None:
+    """Disconnect sphinx-sitemap's ``builder-inited`` handler; :func:`start_run` does its work."""
+    listeners = getattr(app.events, "listeners", {}).get("builder-inited", [])
+    found = [each.id for each in listeners if each.handler is sphinx_sitemap.record_builder_type]
+    if len(found) != 1:
+        raise ExtensionError(
+            f"handbook.sitemap expected sphinx-sitemap's record_builder_type among the "
+            f"'builder-inited' listeners and found {len(found)}; see the "
+            f"'complete-sitemap' entry of handbook/upstream.py"
+        )
+    app.disconnect(found[0])
 
 
 def complete_sitemap(app: Sphinx, exception: Exception | None) -> None:
@@ -59,6 +83,7 @@ def complete_sitemap(app: Sphinx, exception: Exception | None) -> None:
 def setup(app: Sphinx) -> None:
     """Connect the handlers: after sphinx-sitemap makes its queue, before it writes."""
     upstream.confirm("sitemap")  # its queue of links, and how it fills and writes it
-    app.connect("builder-inited", start_run, priority=600)
+    replace_queue_setup(app)
+    app.connect("builder-inited", start_run)
     app.connect("html-page-context", remember_page)
     app.connect("build-finished", complete_sitemap, priority=400)

@@ -162,7 +162,8 @@ REGISTER: tuple[Workaround, ...] = (
         verified="sphinx-sitemap 2.9.0",
         reason=(
             "correctness: after an incremental build the sitemap lists only the pages "
-            "that build rewrote"
+            "that build rewrote; and its multiprocessing manager took 0.7 s of every build "
+            "(cProfile of a one-article edit at 1,000 articles)"
         ),
         tests=("tests/test_incremental.py::test_sitemap_stays_complete_after_a_one_file_edit",),
         replaces=(
