@@ -159,3 +159,13 @@ def test_sphinx_writes_no_search_index_and_the_search_page_stays(html: Build) ->
     page = html.page("search.html")
     assert "handbook-search.js" in page and "searchindex.js" not in page
     assert 'action="search.html"' in html.page("index.html")  # the sidebar's search box
+
+
+def test_the_search_page_loads_no_code_tab_or_card_assets(html: Build) -> None:
+    # It shows none; they were half of what a first visit to the page downloaded.
+    article = html.page(f"{find_articles()[0].docname}.html")
+    search = html.page("search.html")
+    for asset in ("sphinx-design.min.css", "copybutton.js", "clipboard.min.js", "pygments.css"):
+        assert asset in article, f"{asset} is no longer on articles: update the list"
+        assert asset not in search, f"the search page still loads {asset}"
+    assert "furo.css" in search and "handbook-search.js" in search

@@ -32,7 +32,9 @@
   async function loadIndex() {
     if (!pagefind) {
       pagefind = await import(new URL(script.dataset.bundle, document.baseURI).href);
-      await pagefind.options({ baseUrl: siteRoot, excerptLength: 28 });
+      // noWorker: Pagefind 1.5 would fetch a second copy of its search code (12 KB) to
+      // search in a web worker; a handbook's index answers in milliseconds on the page.
+      await pagefind.options({ baseUrl: siteRoot, excerptLength: 28, noWorker: true });
     }
     return pagefind;
   }

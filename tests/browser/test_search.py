@@ -24,7 +24,7 @@ QUERIES = ROOT / "tests" / "search_queries.yaml"
 TOP_THREE_GOAL = 0.90
 # Compressed bytes for the search page and one query's answer. The goal at 1,000
 # articles is 150 KB, which Pagefind does not reach: its engine (72 KB of
-# WebAssembly, 25 KB of script) and two index chunks of about 35 KB each come
+# WebAssembly, 13 KB of script) and two index chunks of about 30 KB each come
 # before any excerpt; benchmarks/bench.py reports the figure at scale.
 FIRST_QUERY_BUDGET = 300_000
 RESULT_LINKS = "#handbook-search-results ol > li > a:first-child"
@@ -132,6 +132,7 @@ def test_a_first_query_downloads_a_small_part_of_the_index(browse: Browse) -> No
     assert visit.page.locator(RESULT_LINKS).count() > 0
     assert visit.blocked == [] and visit.failed == [], visit.errors()
     assert not any("searchindex.js" in t.url for t in transfers), listing
+    assert not any("pagefind-worker.js" in t.url for t in transfers), f"no worker\n{listing}"
     fragments = [t for t in transfers if t.url.endswith(".pf_fragment")]
     assert 0 < len(fragments) <= 5, f"excerpts of the five shown results only\n{listing}"
     assert total <= FIRST_QUERY_BUDGET, f"{total} bytes compressed\n{listing}"
