@@ -6,6 +6,14 @@ description), a label, about 1,000 words under headings, a code block, a
 ``{ref}``, a ``{doc}`` and a ``{term}``, and a Graphviz diagram of its own.
 Articles are spread evenly over the five topics and added to each topic page's
 toctree, so the result builds with ``-W -n`` like the real handbook.
+
+The words are drawn from the real articles' prose: each synthetic article
+takes one real article as its model, in turn, and samples words with that
+article's frequencies. So a subject's words cluster in the articles about it,
+common words are everywhere and rare ones are rare, as in real writing, and a
+search index gets the size it would have for 1,000 real articles. (Drawn
+from one list of 50 words, as before, every word was on every page about 20
+times: the worst case for any search index, and nothing like a handbook.)
 """
 
 from __future__ import annotations
@@ -33,6 +41,9 @@ WORDS = tuple(_VOCABULARY.split())
 _TOCTREE = re.compile(r"(```\{toctree\}\n(?:.*\n)*?)(```)")
 _GLOSSARY = re.compile(r"```\{glossary\}\n((?:.*\n)*?)```")
 _TERM = re.compile(r"^([A-Za-z][^'\n]*?)\s*$")  # unindented lines; terms with quotes skipped
+_FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.S)
+_NOT_PROSE = re.compile(r"(?ms)^([`:]{3,}).*?^\1\s*$|\{[a-z-]+\}`[^`]*`|`[^`]*`|\(.*?\)=|<[^>]*>")
+_WORD = re.compile(r"\b[a-z]{2,}\b")
 
 
 @dataclass(frozen=True)
@@ -62,15 +73,34 @@ def glossary_terms(docs: Path) -> list[str]:
     return [m.group(1) for line in block.group(1).splitlines() if (m := _TERM.match(line))]
 
 
-def sentence(rng: random.Random, words: int = 14) -> str:
-    """One plain sentence of ``words`` words."""
-    text = " ".join(rng.choice(WORDS) for _ in range(words))
+def prose_words(docs: Path) -> list[list[str]]:
+    """Each real article's prose as a list of lower-case words, in order.
+
+    Front matter, code, directives, roles and labels are left out, so sampled
+    text holds plain words only and builds without warnings.
+    """
+    models = []
+    for path in sorted(docs.glob("*/*.md")):
+        if path.stem.startswith(PREFIX):
+            continue
+        text = _NOT_PROSE.sub(" ", _FRONT_MATTER.sub("", path.read_text(encoding="utf-8")))
+        words = _WORD.findall(text.lower())
+        if len(words) >= 500:
+            models.append(words)
+    if not models:
+        raise ValueError(f"no article of 500 words or more under {docs} to draw words from")
+    return models
+
+
+def sentence(rng: random.Random, words: list[str], length: int = 14) -> str:
+    """One plain sentence of ``length`` words sampled from ``words``."""
+    text = " ".join(rng.choice(words) for _ in range(length))
     return text[0].upper() + text[1:] + "."
 
 
-def paragraph(rng: random.Random, sentences: int = 5) -> str:
+def paragraph(rng: random.Random, words: list[str], sentences: int = 5) -> str:
     """A paragraph of about 70 words."""
-    return " ".join(sentence(rng) for _ in range(sentences))
+    return " ".join(sentence(rng, words) for _ in range(sentences))
 
 
 def article_text(
@@ -81,6 +111,7 @@ def article_text(
     tags: list[str],
     other: Synthetic,
     term: str,
+    words: list[str],
     rng: random.Random,
 ) -> str:
     """The Markdown source of one article, about 1,000 words."""
@@ -99,14 +130,14 @@ def article_text(
         f"({article.label})=",
         f"# {article.title}",
         "",
-        paragraph(rng),
+        paragraph(rng, words),
         "",
-        paragraph(rng),
+        paragraph(rng, words),
         "",
     ]
     for section in range(1, 5):
-        parts += [f"## Part {section}: {rng.choice(WORDS)} and {rng.choice(WORDS)}", ""]
-        parts += [paragraph(rng), "", paragraph(rng), ""]
+        parts += [f"## Part {section}: {rng.choice(words)} and {rng.choice(words)}", ""]
+        parts += [paragraph(rng, words), "", paragraph(rng, words), ""]
         if section == 2:
             parts += [
                 "```python",
@@ -117,19 +148,19 @@ def article_text(
                 "```",
                 "",
                 f"See {{ref}}`{other.label}`, the article {{doc}}`/{other.docname}` and "
-                f"the glossary's {{term}}`{term}`. {sentence(rng)}",
+                f"the glossary's {{term}}`{term}`. {sentence(rng, words)}",
                 "",
                 f"{{numref}}`fig-{article.slug}` draws it.",
                 "",
                 f":::{{graphviz}} figures/{article.slug}.dot",
                 f":name: fig-{article.slug}",
-                f":alt: {sentence(rng, 10)}",
+                f":alt: {sentence(rng, words, 10)}",
                 "",
-                sentence(rng),
+                sentence(rng, words),
                 ":::",
                 "",
             ]
-        parts += [f"### Checklist {section}", "", paragraph(rng, 3), ""]
+        parts += [f"### Checklist {section}", "", paragraph(rng, words, 3), ""]
     return "\n".join(parts)
 
 
@@ -177,6 +208,7 @@ def generate(project: Path, count: int, topics: dict[str, str], seed: int = 6) -
     rng = random.Random(seed)
     tags = sorted(yaml.safe_load((docs / "tags.yaml").read_text(encoding="utf-8")))[:20]
     terms = glossary_terms(docs)
+    models = prose_words(docs)
     articles = plan(topics, count)
     for index, article in enumerate(articles):
         date = FIRST_DATE + dt.timedelta(days=index * DAYS // max(count, 1))
@@ -187,6 +219,7 @@ def generate(project: Path, count: int, topics: dict[str, str], seed: int = 6) -
             tags=sorted(rng.sample(tags, 3)),
             other=articles[index - 1],
             term=rng.choice(terms),
+            words=models[index % len(models)],
             rng=rng,
         )
         (docs / article.topic / "figures").mkdir(parents=True, exist_ok=True)

@@ -151,3 +151,24 @@ def test_benchmark_reports_every_stack_and_checks_incremental_output() -> None:
         spread = spreads[kind]
         assert spread["min"] <= spread["median"] <= spread["max"], (kind, spread)
         assert ratios[f"{kind}_vs_basic"] == spread["median"]
+
+
+def test_synthetic_articles_draw_their_words_from_one_real_article_each(tmp_path) -> None:
+    import synthetic  # benchmarks/ is on the path once bench.py is loaded
+
+    docs = tmp_path / "docs"
+    (docs / "topic").mkdir(parents=True)
+    prose = " ".join(["queues grow when arrivals outpace service"] * 100)
+    (docs / "topic" / "real.md").write_text(
+        "---\ndate: 2025-01-01\n---\n(topic-real)=\n# Real\n\n"
+        f"{prose} {{term}}`backpressure` and `codeword`.\n\n"
+        "```python\nimport nothing_in_prose\n```\n",
+        encoding="utf-8",
+    )
+    (docs / "topic" / "short.md").write_text("# Too short to model\n", encoding="utf-8")
+    (docs / "topic" / "bench-0001.md").write_text(prose.replace("queues", "zzz"), encoding="utf-8")
+    models = synthetic.prose_words(docs)
+    assert len(models) == 1  # the short page and the synthetic one are no models
+    # The heading is prose; front matter, label, role, inline code and code block are not.
+    expected = {"real", "queues", "grow", "when", "arrivals", "outpace", "service", "and"}
+    assert set(models[0]) == expected
