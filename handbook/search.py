@@ -28,9 +28,11 @@ all occur on one page, ranks the pages that match some of them.
 
 from __future__ import annotations
 
-import shutil
+import gzip
+import json
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 from sphinx.application import Sphinx
@@ -98,7 +100,11 @@ def write_index(app: Sphinx, exception: Exception | None) -> None:
     if exception is not None or app.builder.format != "html":
         return
     folder = app.outdir / INDEX_FOLDER
-    shutil.rmtree(folder, ignore_errors=True)  # no chunk of an older index survives
+    # Over the previous index, not into an empty folder: Pagefind names each file
+    # after a hash of its content and does not write a file that exists, so after
+    # an edit it writes a handful of files instead of 1,100 (1.6 s instead of 3.5 s
+    # at 1,000 articles). remove_stale_files() then deletes what the new index
+    # does not use, so the folder equals a clean build's.
     command = [sys.executable, "-m", "pagefind", "--site", str(app.outdir)]
     command += ["--output-subdir", INDEX_FOLDER, "--quiet"]
     # Everything indexed is inside furo's <article>; parsing only that element gives
@@ -116,10 +122,58 @@ def write_index(app: Sphinx, exception: Exception | None) -> None:
     for line in (result.stdout + result.stderr).splitlines():
         if line.strip():  # --quiet leaves only warnings: a page Pagefind could not use
             logger.warning("Pagefind: %s", line.strip(), type="handbook", subtype="search")
+    remove_stale_files(folder)
     for unused in UNUSED_BUNDLES:  # Pagefind's ready-made interfaces; the handbook has its own
         for path in folder.glob(unused):
             path.unlink()
     logger.info("search index written by Pagefind to %s/", INDEX_FOLDER)
+
+
+def names_in_use(meta: bytes, language: str) -> set[str]:
+    """The chunk and fragment names (``en_1a2b3c4``) that an index's metadata lists.
+
+    The metadata is gzip-compressed CBOR in which each name is a short text
+    string: a header byte (0x60 + its length, under 24) and the name.
+    """
+    data = gzip.decompress(meta)
+    prefix = f"{language}_".encode()
+    names = set()
+    start = data.find(prefix, 1)
+    while start > 0:
+        length = data[start - 1] - 0x60
+        if len(prefix) < length < 24:
+            names.add(data[start : start + length].decode("ascii", "replace"))
+        start = data.find(prefix, start + 1)
+    return names
+
+
+def remove_stale_files(folder: Path) -> None:
+    """Delete the files of earlier indexes that the index just written does not use."""
+    entry = json.loads((folder / "pagefind-entry.json").read_text(encoding="utf-8"))
+    metas: set[Path] = set()
+    names: set[str] = set()
+    for language, about in entry["languages"].items():
+        meta = folder / f"pagefind.{about['hash']}.pf_meta"
+        metas.add(meta)
+        in_use = names_in_use(meta.read_bytes(), language)
+        fragments = {
+            name for name in in_use if (folder / "fragment" / f"{name}.pf_fragment").is_file()
+        }
+        if len(fragments) != about["page_count"]:
+            raise ExtensionError(
+                f"handbook.search could not read which files Pagefind "
+                f"{entry.get('version')} uses ({len(fragments)} pages found of "
+                f"{about['page_count']}); see the 'search-index-in-place' entry of "
+                f"handbook/upstream.py"
+            )
+        names |= in_use
+    for path in folder.glob("pagefind.*.pf_meta"):
+        if path not in metas:
+            path.unlink()
+    for sub in ("fragment", "index"):
+        for path in (folder / sub).glob("*"):
+            if path.stem not in names:
+                path.unlink()
 
 
 def skip_sphinx_index(app: Sphinx) -> None:

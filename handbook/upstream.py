@@ -256,6 +256,25 @@ REGISTER: tuple[Workaround, ...] = (
         fingerprint="23db73e84d425215",
     ),
     Workaround(
+        name="search-index-in-place",
+        module="search",
+        package="pagefind",
+        upstream=(
+            "none: Pagefind has no incremental mode; it skips files that exist, and its "
+            "metadata (gzip-compressed CBOR) names the chunks and fragments it uses"
+        ),
+        verified="pagefind 1.5.2",
+        reason=(
+            "indexing 1,000 articles into an empty folder took 3.4 to 3.7 s, over the "
+            "previous index 1.5 to 1.9 s (two runs each)"
+        ),
+        tests=(
+            "tests/test_incremental_equivalence.py::test_editing_an_article_matches_a_clean_build",
+            "tests/test_incremental_equivalence.py::test_deleting_an_article_matches_a_clean_build",
+            "tests/browser/test_search.py::test_held_out_queries_find_their_article",
+        ),
+    ),
+    Workaround(
         name="gc-freeze",
         module="memory",
         package="sphinx",
