@@ -25,7 +25,6 @@ from sphinx.application import Sphinx
 from sphinx.domains.std import StandardDomain
 from sphinx.environment import BuildEnvironment
 from sphinx.environment.collectors.toctree import TocTreeCollector
-from sphinx.errors import ExtensionError
 
 from handbook import upstream
 
@@ -98,18 +97,13 @@ class ArticleFigureNumbers(TocTreeCollector):
 
 def replace_sphinx_collector(app: Sphinx) -> None:
     """Swap Sphinx's toctree collector for :class:`ArticleFigureNumbers`."""
-    stock = [
-        listener.handler.__self__
-        for listener in getattr(app.events, "listeners", {}).get("env-get-updated", [])
-        if type(getattr(listener.handler, "__self__", None)) is TocTreeCollector
-    ]
-    if len(stock) != 1:
-        raise ExtensionError(
-            f"handbook.numbering expected Sphinx's toctree collector among the "
-            f"'env-get-updated' listeners and found {len(stock)}; see the "
-            f"'article-figure-numbers' entry of handbook/upstream.py"
-        )
-    stock[0].disable(app)
+    stock = upstream.only_listener(
+        app,
+        "env-get-updated",
+        lambda handler: type(getattr(handler, "__self__", None)) is TocTreeCollector,
+        "article-figure-numbers",
+    )
+    stock.handler.__self__.disable(app)
     app.add_env_collector(ArticleFigureNumbers)
 
 

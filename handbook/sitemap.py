@@ -24,7 +24,6 @@ import queue
 
 import sphinx_sitemap
 from sphinx.application import Sphinx
-from sphinx.errors import ExtensionError
 
 from handbook import incremental, upstream
 
@@ -51,15 +50,13 @@ def start_run(app: Sphinx) -> None:
 
 def replace_queue_setup(app: Sphinx) -> None:
     """Disconnect sphinx-sitemap's ``builder-inited`` handler; :func:`start_run` does its work."""
-    listeners = getattr(app.events, "listeners", {}).get("builder-inited", [])
-    found = [each.id for each in listeners if each.handler is sphinx_sitemap.record_builder_type]
-    if len(found) != 1:
-        raise ExtensionError(
-            f"handbook.sitemap expected sphinx-sitemap's record_builder_type among the "
-            f"'builder-inited' listeners and found {len(found)}; see the "
-            f"'complete-sitemap' entry of handbook/upstream.py"
-        )
-    app.disconnect(found[0])
+    own = upstream.only_listener(
+        app,
+        "builder-inited",
+        lambda handler: handler is sphinx_sitemap.record_builder_type,
+        "complete-sitemap",
+    )
+    app.disconnect(own.id)
 
 
 def complete_sitemap(app: Sphinx, exception: Exception | None) -> None:
@@ -81,7 +78,7 @@ def complete_sitemap(app: Sphinx, exception: Exception | None) -> None:
 
 
 def setup(app: Sphinx) -> None:
-    """Connect the handlers: after sphinx-sitemap makes its queue, before it writes."""
+    """Connect the handlers: make sphinx-sitemap's queue ourselves, and fill it before it writes."""
     upstream.confirm("sitemap")  # its queue of links, and how it fills and writes it
     replace_queue_setup(app)
     app.connect("builder-inited", start_run)

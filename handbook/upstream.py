@@ -24,10 +24,15 @@ import hashlib
 import importlib
 import inspect
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
+from typing import TYPE_CHECKING, Any
 
 from sphinx.errors import SphinxError
+
+if TYPE_CHECKING:
+    from sphinx.application import Sphinx
 
 
 @dataclass(frozen=True)
@@ -321,6 +326,22 @@ class UpstreamChanged(SphinxError):
     """A dependency's code is not what a workaround was written against."""
 
     category = "Upstream changed"
+
+
+def only_listener(app: Sphinx, event: str, matches: Callable[[Any], bool], entry: str) -> Any:
+    """The one listener of ``event`` whose handler ``matches``, for a workaround to replace.
+
+    Sphinx keeps its listeners in ``app.events.listeners``, which is not public;
+    when that or the listener is gone, the build stops naming the register ``entry``.
+    """
+    listeners = getattr(app.events, "listeners", {}).get(event, [])
+    found = [each for each in listeners if matches(each.handler)]
+    if len(found) != 1:
+        raise UpstreamChanged(
+            f"the '{entry}' workaround expected one matching '{event}' listener and "
+            f"found {len(found)}; see that entry of handbook/upstream.py"
+        )
+    return found[0]
 
 
 def confirm(module: str, originals: dict[str, object] | None = None) -> None:

@@ -53,6 +53,16 @@ def test_setup_stops_when_replaced_code_changes_naming_package_and_version(
     assert f"handbook/{module}.py" in str(stopped.value)
 
 
+@pytest.mark.parametrize("module", ["numbering", "sitemap"])
+def test_setup_stops_when_the_listener_it_replaces_is_gone(
+    module: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(upstream, "confirm", lambda *_: None)  # the code is unchanged
+    app = SimpleNamespace(events=SimpleNamespace(listeners={}))  # but nobody listens
+    with pytest.raises(upstream.UpstreamChanged, match="found 0; see that entry"):
+        importlib.import_module(f"handbook.{module}").setup(app)
+
+
 def test_every_module_that_reaches_into_a_dependency_is_registered() -> None:
     reaching = {
         path.stem
