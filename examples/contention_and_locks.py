@@ -561,12 +561,12 @@ def drain_queue(conninfo: str, skip_locked: bool, jobs: int = 120, workers: int 
 # --- the benchmark, the recorded data and the printout -------------------------------
 
 
-def benchmark(conninfo: str, workers: tuple[int, ...] = WORKERS) -> list[Run]:
+def benchmark(conninfo: str, workers: tuple[int, ...] = WORKERS, stock: int = STOCK) -> list[Run]:
     """Every strategy at every concurrency, reusing one set of connections per level."""
     runs = []
     for count in workers:
         with connections(conninfo, count) as conns:
-            runs.extend(run_strategy(name, conns) for name in STRATEGIES)
+            runs.extend(run_strategy(name, conns, stock=stock) for name in STRATEGIES)
     return runs
 
 
@@ -584,21 +584,24 @@ def recorded_runs(path: Path = RECORDED_JSON) -> list[Run]:
     return [Run(**run) for run in json.loads(path.read_text(encoding="utf-8"))["runs"]]
 
 
-def demonstrate(conninfo: str) -> tuple[list[str], dict]:
-    """Run everything; return the printout's lines and the data the figure is drawn from."""
+def demonstrate(conninfo: str, stock: int = STOCK) -> tuple[list[str], dict]:
+    """Run everything; return the printout's lines and the data the figure is drawn from.
+
+    ``stock`` sets the units each benchmark run sells; the recording uses ``STOCK``.
+    """
     setup(conninfo)
     out: list[str] = []
     with connect(conninfo) as conn:
         (version,) = conn.execute("SHOW server_version").fetchone()
     major = version.split()[0]
-    out.append(f"PostgreSQL {major}, {os.cpu_count()} CPU cores; {STOCK} units of one SKU,")
+    out.append(f"PostgreSQL {major}, {os.cpu_count()} CPU cores; {stock} units of one SKU,")
     out.append(f"1 unit per reservation, {WORK_S * 1000:.0f} ms of work per reservation")
     out.append("")
     out.append(
         f"{'strategy':<24}{'workers':>8}{'sold':>6}{'lost':>6}"
         f"{'retries':>8}{'per s':>7}{'mean ms':>8}{'p99 ms':>8}{'hold ms':>8}"
     )
-    runs = benchmark(conninfo)
+    runs = benchmark(conninfo, stock=stock)
     for r in runs:
         out.append(
             f"{r.strategy:<24}{r.workers:>8}{r.sold:>6}{r.lost_updates:>6}"
@@ -666,7 +669,7 @@ def demonstrate(conninfo: str) -> tuple[list[str], dict]:
             "postgres": major,
             "cpu_cores": os.cpu_count(),
             "python": platform.python_version(),
-            "stock": STOCK,
+            "stock": stock,
             "work_ms": WORK_S * 1000,
         },
         "runs": [asdict(r) for r in runs],
@@ -678,8 +681,14 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("conninfo", help="libpq connection string of a throwaway database")
     parser.add_argument("--record", type=Path, metavar="DIR", help="also write .out and .json")
+    parser.add_argument(
+        "--stock",
+        type=int,
+        default=STOCK,
+        help=f"units each benchmark run sells (default {STOCK}, as the article's recording)",
+    )
     args = parser.parse_args(argv)
-    lines, data = demonstrate(args.conninfo)
+    lines, data = demonstrate(args.conninfo, args.stock)
     text = "\n".join(lines) + "\n"
     print(text, end="")
     if args.record:

@@ -25,11 +25,11 @@ Paths are relative to the article; by convention the sources live in
 
 Figures are drawn once and cached by content in ``_build/figures/`` (or
 ``$HANDBOOK_FIGURE_CACHE``): the key hashes the source, the house style, the
-version of the tool and, for plots, every file in ``examples/``. Editing an
-article's prose draws nothing; a clean build with a warm cache draws nothing;
-and every figure that is missing is drawn after reading, diagrams on every
-core at once. HTML gets SVG in an ``<img loading="lazy">``
-with its size set; LaTeX gets PDF. Output is byte-identical between builds
+version of the tool, this module's code and, for plots, every file in
+``examples/``. Editing an article's prose draws nothing; a clean build with a
+warm cache draws nothing; and every figure that is missing is drawn after
+reading, diagrams on every core at once. HTML gets SVG in an
+``<img loading="lazy">`` with its size set; LaTeX gets PDF. Output is byte-identical between builds
 (matplotlib is told the hash salt and no date; cairo's PDF date is fixed).
 
 Why not ``sphinx.ext.graphviz`` and matplotlib's ``plot`` directive, the stock
@@ -76,9 +76,9 @@ from sphinx.util.docutils import SphinxDirective
 
 logger = logging.getLogger(__name__)
 
-# Part of every cache key: raise it when what this module writes for the same
-# source changes (2: each diagram drawn by a dot process of its own).
-CACHE_VERSION = "2"
+# Part of every cache key: this module's own code, so that a change to how
+# figures are drawn draws them all again.
+DRAWING_CODE = Path(__file__).read_text(encoding="utf-8")
 # Output format of each builder family that shows figures.
 FORMATS = {"html": "svg", "latex": "pdf"}
 # Graphviz defaults for every diagram: the handbook's sans-serif type, and no
@@ -160,8 +160,26 @@ def _tool_version(kind: str) -> str:
 
 
 def _examples(folder: str) -> list[Path]:
-    """Every module under ``examples/``, which plots read their data from."""
-    return sorted(Path(folder).rglob("*.py"))
+    """Every file under ``examples/``: the modules plots call and the data they read."""
+    found = Path(folder).rglob("*")
+    return sorted(path for path in found if path.is_file() and "__pycache__" not in path.parts)
+
+
+def cache_key(kind: str, source: Path, examples: str) -> str:
+    """The name a figure is cached under: a hash of everything that decides how it looks.
+
+    That is the figure's source file, the drawing tool's version, the house
+    style, this module's code and, for a plot, every file in the ``examples``
+    folder, by its path inside the folder and its content.
+    """
+    digest = hashlib.sha256()
+    for part in (DRAWING_CODE, kind, _tool_version(kind), repr(DOT_ARGS), repr(PLOT_STYLE)):
+        digest.update(part.encode() + b"\0")
+    digest.update(source.read_bytes())
+    for example in _examples(examples) if kind == "plot" else []:
+        name = example.relative_to(examples).as_posix()
+        digest.update(name.encode() + b"\0" + example.read_bytes())
+    return digest.hexdigest()[:20]
 
 
 class _FigureDirective(SphinxDirective):
@@ -213,17 +231,10 @@ class _FigureDirective(SphinxDirective):
                 "the figure shows, and in the caption what to notice in it"
             )
 
-        digest = hashlib.sha256()
-        tool = _tool_version(self.kind)
-        for part in (CACHE_VERSION, self.kind, tool, repr(DOT_ARGS), repr(PLOT_STYLE)):
-            digest.update(part.encode() + b"\0")
-        digest.update(source.read_bytes())
-        self.env.note_dependency(str(source))
-        if self.kind == "plot":
-            for example in _examples(self.config.handbook_examples):
-                digest.update(example.name.encode() + b"\0" + example.read_bytes())
-                self.env.note_dependency(str(example))
-        key = digest.hexdigest()[:20]
+        examples = self.config.handbook_examples
+        key = cache_key(self.kind, source, examples)
+        for dependency in [source, *(_examples(examples) if self.kind == "plot" else [])]:
+            self.env.note_dependency(str(dependency))
         figure = Figure(key, self.kind, str(source), self.env.docname, self.lineno)
         _figures(self.env).setdefault(self.env.docname, []).append(figure)
 

@@ -6,17 +6,16 @@ every extension the published site uses.
 
 The tests run on every core (pytest-xdist, ``-n auto`` in ``pyproject.toml``).
 The HTML and PDF builds and the figure cache are shared by all the workers of
-a run: the first worker that needs one makes it while holding a file lock, the
-others wait for it and read it (``shared``).
+a run: each build starts in the background when the run starts, if a selected
+test reads it, and is made once while holding a file lock; the workers wait
+for it only when a test needs it (``tests/shared.py``).
 """
 
 from __future__ import annotations
 
-import json
-import pickle
+import os
 import subprocess
 import sys
-import tomllib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,18 +23,20 @@ from typing import Any
 
 import pytest
 import yaml
-from filelock import FileLock
 from sphinx.config import eval_config_file
 from sphinx.util.tags import Tags
 
-from commands.build import doctree_folder
 from handbook import project
 from handbook.frontmatter import load_topics, parse_front_matter
+from tests.shared import (
+    BUILDS,
+    ROOT,
+    SOURCE,
+    Build,
+    build_html,
+    make_once,
+)
 
-ROOT = Path(__file__).resolve().parents[1]
-SETTINGS = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["handbook"]
-SOURCE = SETTINGS["source-dir"]
-SPHINX_OPTIONS: list[str] = SETTINGS["sphinx-options"]
 # The configuration as Sphinx reads conf.py (its namespace), for tests that check
 # the site against a configured value; conf.py is configuration, not a module.
 CONF: dict[str, Any] = eval_config_file(ROOT / "conf.py", Tags())
@@ -72,59 +73,69 @@ def shared(
     ``make`` gets an empty folder, builds into it and returns a JSON-able
     record; the other workers wait on the lock and read that record.
     """
-    folder = run_folder(tmp_path_factory) / name
-    record = folder.with_suffix(".json")
-    with FileLock(folder.with_suffix(".lock")):
-        if not record.exists():
-            folder.mkdir()
-            record.write_text(json.dumps(make(folder)), encoding="utf-8")
-    return json.loads(record.read_text(encoding="utf-8"))
+    return make_once(run_folder(tmp_path_factory) / name, make)
 
 
 @pytest.fixture(autouse=True, scope="session")
-def shared_figure_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Let every build of the run reuse the figures the first one drew.
+def start_shared_builds(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    plain_logs: None,
+    shared_figure_cache: None,
+) -> Iterator[None]:
+    """Start the shared builds that the selected tests read, in the background, at once.
 
-    Figures are cached by content (handbook/figures.py), so the dozens of
-    project copies the tests build draw each figure once, as a contributor's
-    builds do; workers share the cache (each write is atomic). Tests of
-    drawing itself give their builds a cache of their own.
+    Without this, the first worker to need the HTML build spends half a minute
+    building it, and the other waits on its lock, while the tests that need no
+    build wait their turn. Only the first worker starts them; the builds see
+    this run's environment (plain logs, the shared figure cache).
+    """
+    started = []
+    if os.environ.get("PYTEST_XDIST_WORKER", "gw0") == "gw0":
+        items = request.session.items
+        for name in BUILDS:
+            if any(name in getattr(item, "fixturenames", ()) for item in items):
+                folder = run_folder(tmp_path_factory) / name
+                command = [sys.executable, "-m", "tests.shared", name, str(folder)]
+                started.append(subprocess.Popen(command, cwd=ROOT))
+    yield
+    for process in started:
+        process.wait()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def shared_figure_cache() -> Iterator[None]:
+    """Let every build of the run reuse the figures already drawn, as ``nox -s docs`` does.
+
+    Figures are cached by content in ``_build/figures/`` (handbook/figures.py):
+    the key covers the figure's source, the examples a plot reads, the house
+    style, the drawing tool's version and the drawing code itself, so a cached
+    figure is what drawing it again would give. The dozens of project copies
+    the tests build share that cache with the contributor's own builds; each
+    write is atomic. On a fresh clone, as in CI, the first build draws every
+    figure. Tests of drawing itself give their builds an empty cache of their own.
     """
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("HANDBOOK_FIGURE_CACHE", str(run_folder(tmp_path_factory) / "figure-cache"))
+        patch.setenv("HANDBOOK_FIGURE_CACHE", str(ROOT / "_build" / "figures"))
         yield
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark the browser tests and the tests that need the PDF, for ``-m "not ..."``."""
+    """Mark the browser tests and the tests that need the PDF, for ``-m "not ..."``.
+
+    Then put the files whose tests read no shared build first: the workers
+    hand out whole files in this order, so they run those while the shared
+    builds are made in the background (``start_shared_builds``).
+    """
+    waiting = set()
     for item in items:
         if "browser" in item.path.parts:
             item.add_marker(pytest.mark.browser)
         if "pdf" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.pdf)
-
-
-@dataclass
-class Build:
-    """The outcome of one Sphinx run."""
-
-    returncode: int
-    log: str
-    outdir: Path
-
-    def page(self, name: str) -> str:
-        """Return the text of one output file, such as ``index.html``."""
-        return (self.outdir / name).read_text(encoding="utf-8")
-
-    @property
-    def doctrees(self) -> Path:
-        """Where the build kept its state: beside the output folder (commands/build.py)."""
-        return doctree_folder(self.outdir)
-
-    def environment(self) -> Any:
-        """The pickled build environment."""
-        with open(self.doctrees / "environment.pickle", "rb") as handle:
-            return pickle.load(handle)
+        if any(name in getattr(item, "fixturenames", ()) for name in BUILDS):
+            waiting.add(item.path)
+    items.sort(key=lambda item: item.path in waiting)
 
 
 @dataclass
@@ -144,26 +155,6 @@ class Article:
             if line.startswith("# "):
                 return line[2:].strip()
         raise AssertionError(f"{self.path} has no '# ' title")
-
-
-def sphinx(project: Path, outdir: Path, *args: str) -> Build:
-    """Run Sphinx on a project folder with the handbook's options, as ``nox -s docs`` does.
-
-    ``args`` start with ``-b <builder>`` or, for make mode, ``-M <target>``,
-    which Sphinx wants before the source and output folders.
-    """
-    if args[0] == "-M":
-        arguments = [*args[:2], SOURCE, str(outdir), *SPHINX_OPTIONS, *args[2:]]
-    else:
-        arguments = [*args, *SPHINX_OPTIONS, SOURCE, str(outdir)]
-    command = [sys.executable, "-m", "commands.build", *arguments]
-    done = subprocess.run(command, cwd=project, capture_output=True, text=True, check=False)
-    return Build(done.returncode, done.stdout + done.stderr, outdir)
-
-
-def build_html(project: Path, outdir: Path, *extra: str) -> Build:
-    """Build the HTML site of ``project`` into ``outdir``."""
-    return sphinx(project, outdir, "-b", "html", *extra)
 
 
 def copy_project(destination: Path) -> Path:
@@ -210,11 +201,7 @@ def html(tmp_path_factory: pytest.TempPathFactory) -> Build:
     Tests only read it; a test that changes files builds a copy of its own.
     """
 
-    def make(outdir: Path) -> dict:
-        build = build_html(ROOT, outdir)  # as `nox -s docs` builds it
-        return {"returncode": build.returncode, "log": build.log}
-
-    made = shared(tmp_path_factory, "html", make)
+    made = shared(tmp_path_factory, "html", BUILDS["html"])
     build = Build(made["returncode"], made["log"], run_folder(tmp_path_factory) / "html")
     assert build.returncode == 0, f"the HTML build failed:\n{build.log}"
     return build
@@ -224,10 +211,6 @@ def html(tmp_path_factory: pytest.TempPathFactory) -> Build:
 def pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The real handbook, built once per run as a PDF through xelatex."""
 
-    def make(workdir: Path) -> dict:
-        build = sphinx(ROOT, workdir, "-M", "latexpdf")
-        return {"returncode": build.returncode, "log": build.log[-5000:]}
-
-    made = shared(tmp_path_factory, "pdf", make)
+    made = shared(tmp_path_factory, "pdf", BUILDS["pdf"])
     assert made["returncode"] == 0, f"the PDF build failed:\n{made['log']}"
     return run_folder(tmp_path_factory) / "pdf" / "latex" / "handbook.pdf"

@@ -12,7 +12,7 @@ from types import ModuleType
 
 import pytest
 
-from tests.conftest import ROOT, SOURCE
+from tests.shared import ROOT, SOURCE
 
 REPEAT = 1  # rounds after the cold build: one is enough for a pair of each kind
 EDITS = 2  # one-article edits in each incremental round: more than one, to alternate

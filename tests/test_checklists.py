@@ -10,7 +10,8 @@ import pytest
 from pypdf import PdfReader
 
 from handbook.checklists import checklist, link_text
-from tests.conftest import Build, build_html, built_copy, find_articles
+from tests.conftest import built_copy, find_articles
+from tests.shared import Build, build_html
 
 ITEM = re.compile(r'<li><p><a class="reference internal" href="([^"]+)">(.*?)</a></p></li>', re.S)
 

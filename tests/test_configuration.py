@@ -8,7 +8,7 @@ import tomllib
 import pytest
 import yaml
 
-from tests.conftest import ROOT
+from tests.shared import ROOT
 
 APT = [
     line

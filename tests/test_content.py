@@ -13,7 +13,8 @@ import re
 
 import pytest
 
-from tests.conftest import ROOT, Article, Build, find_articles
+from tests.conftest import Article, find_articles
+from tests.shared import ROOT, Build
 
 ARTICLES = find_articles()
 WORDS = (1800, 3500)

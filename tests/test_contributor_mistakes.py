@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, Build, build_html, copy_project
+from tests.conftest import copy_project
+from tests.shared import ROOT, Build, build_html
 
 ARTICLE = "docs/architecture/request-context-in-jobs.md"
 

@@ -15,7 +15,9 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from tests.conftest import ROOT, Article, Build, build_html, copy_project, find_articles
+from handbook import figures
+from tests.conftest import Article, copy_project, find_articles
+from tests.shared import ROOT, Build, build_html
 
 ARTICLES = find_articles()
 DIRECTIVE = re.compile(r"(?m)^[:`]{3,}\{(graphviz|plot)\} (\S+)")
@@ -137,6 +139,51 @@ def test_every_figure_is_in_the_pdf(html: Build, pdf: Path) -> None:
             assert "".join(opening.split()) in text, (
                 f"caption of {figure['id']} not in the PDF: {opening!r}"
             )
+
+
+def test_the_cache_key_changes_with_everything_that_decides_a_figure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cached figure is reused only while drawing it again would give the same file."""
+    examples = tmp_path / "project" / "examples"
+    (examples / "shop").mkdir(parents=True)
+    (examples / "model.py").write_text("RATE = 1\n")
+    (examples / "shop" / "recorded.json").write_text("[1, 2]\n")
+    source = tmp_path / "project" / "curve.py"
+    source.write_text("def plot(ax): ...\n")
+
+    def key() -> str:
+        return figures.cache_key("plot", source, str(examples))
+
+    # Where the project lives is not part of it: every clone shares its keys.
+    elsewhere = tmp_path / "clone" / "examples"
+    elsewhere.parent.mkdir()
+    (examples.parent).rename(elsewhere.parent)
+    moved = figures.cache_key("plot", elsewhere.parent / "curve.py", str(elsewhere))
+    (elsewhere.parent).rename(examples.parent)
+    assert moved == key()
+
+    changes = {
+        "the plot's source": lambda: source.write_text("def plot(ax): pass\n"),
+        "a module the plot calls": lambda: (examples / "model.py").write_text("RATE = 2\n"),
+        "data it reads": lambda: (examples / "shop" / "recorded.json").write_text("[2]\n"),
+        "a new example file": lambda: (examples / "new.py").write_text(""),
+        "the house style": lambda: monkeypatch.setitem(figures.PLOT_STYLE, "lines.linewidth", 9),
+        "the drawing code": lambda: monkeypatch.setattr(
+            figures, "DRAWING_CODE", figures.DRAWING_CODE + "# changed\n"
+        ),
+    }
+    seen = [key()]
+    for what, change in changes.items():
+        change()
+        assert key() not in seen, f"a cached figure survives a change to {what}"
+        seen.append(key())
+    # A diagram reads no example: a change to one does not draw diagrams again.
+    diagram = tmp_path / "flow.dot"
+    diagram.write_text("digraph { a -> b }\n")
+    before = figures.cache_key("graphviz", diagram, str(examples))
+    (examples / "model.py").write_text("RATE = 3\n")
+    assert figures.cache_key("graphviz", diagram, str(examples)) == before
 
 
 def drew(build: Build) -> int:

@@ -23,7 +23,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from commands.check import Checker
-from tests.conftest import ROOT, TOPICS, build_html, copy_project, find_articles
+from tests.conftest import TOPICS, copy_project, find_articles
+from tests.shared import ROOT, build_html
 
 DOCS = ROOT / "docs"
 ARTICLES = {a.docname: a.path.read_text(encoding="utf-8") for a in find_articles()}

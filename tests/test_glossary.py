@@ -17,7 +17,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from tests.conftest import ROOT, SOURCE, Build, find_articles
+from tests.conftest import find_articles
+from tests.shared import ROOT, SOURCE, Build
 
 GLOSSARY = ROOT / SOURCE / "glossary.md"
 ARTICLES = {article.docname: article for article in find_articles()}

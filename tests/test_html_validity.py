@@ -13,7 +13,7 @@ import shutil
 import subprocess
 from collections import Counter
 
-from tests.conftest import ROOT, Build
+from tests.shared import ROOT, Build
 
 VNU = ROOT / "tools" / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 

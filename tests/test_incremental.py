@@ -13,7 +13,8 @@ from xml.etree import ElementTree
 
 import pytest
 
-from tests.conftest import Build, build_html, built_copy
+from tests.conftest import built_copy
+from tests.shared import Build, build_html
 
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 NOT_IN_SITEMAP = {"search.html", "genindex.html", "articles/drafts.html", "404.html"}

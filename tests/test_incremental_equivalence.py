@@ -20,7 +20,8 @@ import yaml
 
 from commands.urls import sitemap_paths
 from handbook.feeds import feed_entries
-from tests.conftest import SOURCE, Build, build_html, built_copy
+from tests.conftest import built_copy
+from tests.shared import SOURCE, Build, build_html
 
 pytestmark = pytest.mark.builds
 

@@ -16,7 +16,8 @@ import pytest
 from pypdf import PdfReader
 
 from commands.urls import read_manifest
-from tests.conftest import ROOT, Build, build_html, copy_project
+from tests.conftest import copy_project
+from tests.shared import ROOT, Build, build_html
 from tests.test_incremental import sitemap_paths
 from tests.test_pdf import flatten, squash
 

@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 from handbook.navigation import DEFAULT_ENTRIES as NAVIGATION_ENTRIES
-from tests.conftest import ROOT, SOURCE, SPHINX_OPTIONS, Build, find_articles
+from tests.conftest import find_articles
+from tests.shared import ROOT, SOURCE, SPHINX_OPTIONS, Build
 
 # A Sphinx extension, loaded into one build, that renders each page's
 # navigation the way stock furo does from Sphinx's collapsed toctree, and
@@ -158,6 +159,7 @@ def test_pages_outside_topics_show_every_topic_collapsed(html: Build) -> None:
         assert not expanded, f"{page}: a topic is expanded: {expanded}"
 
 
+@pytest.mark.builds  # a build of its own, with furo's code beside ours
 def test_navigation_is_furos_own_markup_for_the_collapsed_toctree(tmp_path: Path) -> None:
     from tests.conftest import CONF
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from tests.conftest import ROOT
+from tests.shared import ROOT
 
 
 def flatten(outline: list) -> list:

@@ -10,7 +10,8 @@ import pytest
 from ablog.blog import slugify
 
 from handbook.checklists import checklist, link_text
-from tests.conftest import ROOT, Article, Build, build_html
+from tests.conftest import Article
+from tests.shared import ROOT, Build, build_html
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 

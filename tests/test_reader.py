@@ -20,7 +20,8 @@ from docutils.parsers.rst import Parser
 from docutils.utils import new_document
 
 from handbook.reader import WORDS_PER_MINUTE, RelatedIndex, reading_minutes
-from tests.conftest import Article, Build, build_html, copy_project, find_articles
+from tests.conftest import Article, copy_project, find_articles
+from tests.shared import Build, build_html
 from tests.test_content import prose_words
 
 META = re.compile(r'<meta (name|property)="([^"]+)" content="([^"]*)"')

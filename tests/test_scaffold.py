@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, build_html, copy_project
+from tests.conftest import copy_project
+from tests.shared import ROOT, build_html
 from tests.test_contributor_mistakes import digest
 
 TITLE = "Retry budgets in practice"

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from docutils.utils.smartquotes import educateQuotes
 
-from tests.conftest import Build, build_html, copy_project, find_articles
+from tests.conftest import copy_project, find_articles
+from tests.shared import Build, build_html
 
 # furo writes this in place of the page when a template inherits from layout.html
 # instead of page.html, which is what ABlog's injected templates did.

@@ -17,7 +17,8 @@ from docutils.utils import new_document
 from sphinx.writers.html5 import HTML5Translator
 
 from handbook import ablog_performance, upstream
-from tests.conftest import ROOT, Build, build_html, copy_project
+from tests.conftest import copy_project
+from tests.shared import ROOT, Build, build_html
 
 REGISTERED = {workaround.module for workaround in upstream.REGISTER}
 # What marks code that depends on a dependency's insides: importing ABlog, furo,

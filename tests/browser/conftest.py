@@ -34,7 +34,8 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
-from tests.conftest import CONF, ROOT, Build, shared
+from tests.conftest import CONF, shared
+from tests.shared import ROOT, Build
 from tools.siteserver import sent_size, serve
 
 ARTIFACTS = ROOT / "artifacts"

@@ -17,7 +17,7 @@ import pytest
 
 from tests.browser.conftest import ARTIFACTS, MOBILE, THEMES, WIDTHS, Browse, Visit
 from tests.browser.test_reading import AXE_KINDS, open_navigation_drawer
-from tests.conftest import Build
+from tests.shared import Build
 
 BLOCKING = {"serious", "critical"}
 

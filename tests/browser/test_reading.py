@@ -20,7 +20,7 @@ from tests.browser.conftest import (
     screenshot,
     screenshot_path,
 )
-from tests.conftest import ROOT, Build
+from tests.shared import ROOT, Build
 
 KINDS = ("landing", "topic", "article", "archive", "tags", "search", "not-found")
 # The kinds axe checks in every combination; the others are in its sweep of the site.

@@ -18,7 +18,7 @@ import yaml
 from playwright.sync_api import Browser, Page
 
 from tests.browser.conftest import ARTIFACTS, Browse, Visit
-from tests.conftest import ROOT, Build
+from tests.shared import ROOT, Build
 
 QUERIES = ROOT / "tests" / "search_queries.yaml"
 TOP_THREE_GOAL = 0.90

@@ -31,8 +31,8 @@ from examples.contention_and_locks import (
     setup,
     transfer_pair,
 )
-from tests.conftest import ROOT
 from tests.figures import draw, lines
+from tests.shared import ROOT
 
 NAIVE = "naive read-modify-write"
 SAFE = [name for name in STRATEGIES if name != NAIVE]
