@@ -29,8 +29,9 @@ version of the tool, this module's code and, for plots, every file in
 ``examples/``. Editing an article's prose draws nothing; a clean build with a
 warm cache draws nothing; and every figure that is missing is drawn after
 reading, diagrams on every core at once. HTML gets SVG in an
-``<img loading="lazy">`` with its size set; LaTeX gets PDF. Output is byte-identical between builds
-(matplotlib is told the hash salt and no date; cairo's PDF date is fixed).
+``<img loading="lazy">`` with its size set; LaTeX gets PDF. Output is
+byte-identical between builds (matplotlib is told the hash salt and no date;
+cairo's PDF date is fixed).
 
 Why not ``sphinx.ext.graphviz`` and matplotlib's ``plot`` directive, the stock
 ways (Sphinx 9.0, matplotlib 3.10):
@@ -159,24 +160,30 @@ def _tool_version(kind: str) -> str:
     return done.stderr.strip()
 
 
-def _examples(folder: str) -> list[Path]:
-    """Every file under ``examples/``: the modules plots call and the data they read."""
+def examples_read(kind: str, folder: str) -> list[Path]:
+    """The files under ``examples/`` a figure is drawn from: every one for a plot, none else.
+
+    Plots call the examples' modules and read their recorded data; diagrams read no example.
+    """
+    if kind != "plot":
+        return []
     found = Path(folder).rglob("*")
     return sorted(path for path in found if path.is_file() and "__pycache__" not in path.parts)
 
 
-def cache_key(kind: str, source: Path, examples: str) -> str:
+def cache_key(kind: str, source: Path, examples: str, read: list[Path]) -> str:
     """The name a figure is cached under: a hash of everything that decides how it looks.
 
     That is the figure's source file, the drawing tool's version, the house
-    style, this module's code and, for a plot, every file in the ``examples``
-    folder, by its path inside the folder and its content.
+    style, this module's code and the example files it reads (``read``, from
+    :func:`examples_read`), each by its path inside the ``examples`` folder and
+    its content.
     """
     digest = hashlib.sha256()
     for part in (DRAWING_CODE, kind, _tool_version(kind), repr(DOT_ARGS), repr(PLOT_STYLE)):
         digest.update(part.encode() + b"\0")
     digest.update(source.read_bytes())
-    for example in _examples(examples) if kind == "plot" else []:
+    for example in read:
         name = example.relative_to(examples).as_posix()
         digest.update(name.encode() + b"\0" + example.read_bytes())
     return digest.hexdigest()[:20]
@@ -232,8 +239,9 @@ class _FigureDirective(SphinxDirective):
             )
 
         examples = self.config.handbook_examples
-        key = cache_key(self.kind, source, examples)
-        for dependency in [source, *(_examples(examples) if self.kind == "plot" else [])]:
+        read = examples_read(self.kind, examples)
+        key = cache_key(self.kind, source, examples, read)
+        for dependency in [source, *read]:
             self.env.note_dependency(str(dependency))
         figure = Figure(key, self.kind, str(source), self.env.docname, self.lineno)
         _figures(self.env).setdefault(self.env.docname, []).append(figure)

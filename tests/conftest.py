@@ -58,6 +58,11 @@ def plain_logs() -> Iterator[None]:
         yield
 
 
+def reads(item: pytest.Item, build: str) -> bool:
+    """Whether a collected test uses the shared ``build`` (a fixture of that name)."""
+    return build in getattr(item, "fixturenames", ())
+
+
 def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder that every worker of this test run shares (each has its own below it)."""
     base = tmp_path_factory.getbasetemp()
@@ -94,7 +99,7 @@ def start_shared_builds(
     if os.environ.get("PYTEST_XDIST_WORKER", "gw0") == "gw0":
         items = request.session.items
         for name in BUILDS:
-            if any(name in getattr(item, "fixturenames", ()) for item in items):
+            if any(reads(item, name) for item in items):
                 folder = run_folder(tmp_path_factory) / name
                 command = [sys.executable, "-m", "tests.shared", name, str(folder)]
                 started.append(subprocess.Popen(command, cwd=ROOT))
@@ -131,9 +136,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "browser" in item.path.parts:
             item.add_marker(pytest.mark.browser)
-        if "pdf" in getattr(item, "fixturenames", ()):
+        if reads(item, "pdf"):
             item.add_marker(pytest.mark.pdf)
-        if any(name in getattr(item, "fixturenames", ()) for name in BUILDS):
+        if any(reads(item, name) for name in BUILDS):
             waiting.add(item.path)
     items.sort(key=lambda item: item.path in waiting)
 

@@ -152,14 +152,16 @@ def test_the_cache_key_changes_with_everything_that_decides_a_figure(
     source = tmp_path / "project" / "curve.py"
     source.write_text("def plot(ax): ...\n")
 
-    def key() -> str:
-        return figures.cache_key("plot", source, str(examples))
+    def key(kind: str = "plot", figure: Path = source) -> str:
+        read = figures.examples_read(kind, str(examples))
+        return figures.cache_key(kind, figure, str(examples), read)
 
     # Where the project lives is not part of it: every clone shares its keys.
     elsewhere = tmp_path / "clone" / "examples"
     elsewhere.parent.mkdir()
     (examples.parent).rename(elsewhere.parent)
-    moved = figures.cache_key("plot", elsewhere.parent / "curve.py", str(elsewhere))
+    read = figures.examples_read("plot", str(elsewhere))
+    moved = figures.cache_key("plot", elsewhere.parent / "curve.py", str(elsewhere), read)
     (elsewhere.parent).rename(examples.parent)
     assert moved == key()
 
@@ -181,9 +183,9 @@ def test_the_cache_key_changes_with_everything_that_decides_a_figure(
     # A diagram reads no example: a change to one does not draw diagrams again.
     diagram = tmp_path / "flow.dot"
     diagram.write_text("digraph { a -> b }\n")
-    before = figures.cache_key("graphviz", diagram, str(examples))
+    before = key("graphviz", diagram)
     (examples / "model.py").write_text("RATE = 3\n")
-    assert figures.cache_key("graphviz", diagram, str(examples)) == before
+    assert key("graphviz", diagram) == before
 
 
 def drew(build: Build) -> int:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from handbook.figures import cache_key
+from handbook.figures import cache_key, examples_read
 from tests.conftest import copy_project
 from tests.shared import ROOT, build_html
 from tests.test_contributor_mistakes import digest
@@ -53,8 +53,11 @@ def test_scaffolded_article_fails_only_on_what_the_author_must_write(
     # holds, except the two stubs, which an earlier run may have drawn.
     examples = str(project / "examples")
     stubs = {
-        cache_key("graphviz", figures / "retry-budgets-in-practice.dot", examples),
-        cache_key("plot", figures / "retry-budgets-in-practice.py", examples),
+        cache_key(kind, figures / name, examples, examples_read(kind, examples))
+        for kind, name in (
+            ("graphviz", "retry-budgets-in-practice.dot"),
+            ("plot", "retry-budgets-in-practice.py"),
+        )
     }
     cache = tmp_path / "figure-cache"
     cache.mkdir()
