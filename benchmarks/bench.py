@@ -307,7 +307,7 @@ def page_texts(outdir: Path) -> dict[str, str]:
 
 
 def index_files(outdir: Path) -> dict[str, bytes]:
-    """The search index Pagefind wrote, file by file."""
+    """The search index, file by file."""
     folder = outdir / SEARCH_INDEX
     return {
         p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
@@ -318,12 +318,7 @@ def differences(incremental: Path, reference: Path, deep: bool) -> list[str]:
     """How the incremental output differs from a reference build's; empty when equal."""
     found = []
     new, old = survey(incremental), survey(reference)
-    # The search index's files are named by their content, so an edit renames
-    # some: they are left out of the file sets and compared by content when deep.
-    new_files, old_files = (
-        {name for name in output.files if not name.startswith(f"{SEARCH_INDEX}/")}
-        for output in (new, old)
-    )
+    new_files, old_files = new.files, old.files
     if new_files != old_files:
         found.append(
             f"file sets differ: {len(new_files - old_files)} extra, "
@@ -648,12 +643,26 @@ def report(
     }
 
 
+SEARCH_STEPS = ("read_page", "write_index")  # handbook/search.py's two listeners
+
+
 def print_profiles(work: Path, limit: int = 25) -> None:
     """Print the functions that took the most time in each profiled run."""
     for path in sorted(work.glob("*.prof")):
         print(f"\n## profile {path.stem} (top {limit} by internal time)")
         stats = pstats.Stats(str(path), stream=sys.stdout)
         stats.sort_stats("tottime").print_stats(limit)
+        # What the search index cost in this build: counting the read pages'
+        # words, then bringing _search/ up to date (handbook/search.py).
+        spent = {
+            function: cumulative
+            for (file, _line, function), (*_, cumulative, _callers) in stats.stats.items()  # type: ignore[attr-defined]
+            if file.endswith("handbook/search.py") and function in SEARCH_STEPS
+        }
+        print(
+            f"search index: {sum(spent.values()):.3f} s "
+            + ", ".join(f"{name} {spent.get(name, 0.0):.3f} s" for name in SEARCH_STEPS)
+        )
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

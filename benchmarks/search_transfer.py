@@ -6,7 +6,7 @@ opens ``search.html?q=QUERY`` in a fresh headless Chromium (Debian's
 results are shown: the page itself, then what the query cost (the search
 code, the index chunks of its words, the excerpts of the shown results).
 Sizes are compressed as a web server sends them: gzip level 6, or the body
-as stored when it is already compressed (Pagefind's index files).
+as stored when it is already compressed (images).
 
     python3 benchmarks/search_transfer.py _build/html "retry budget"
 

@@ -10,7 +10,7 @@ handlers:
 - :mod:`handbook.reader`: reading time, review and owner, related articles,
   "last updated" from git, and what sphinxext-opengraph's link previews lack.
 - :mod:`handbook.accessibility`: fixes to Sphinx's HTML that axe-core asks for.
-- :mod:`handbook.search`: the Pagefind search index, ranked for articles.
+- :mod:`handbook.search`: the search index in ``_search/``, ranked for articles.
 - :mod:`handbook.checklists`: the ``{review-checklists}`` page built from every article's checklist.
 - :mod:`handbook.figures`: diagrams and plots drawn from source, cached by content.
 - :mod:`handbook.numbering`: numbers each article's figures from 1.

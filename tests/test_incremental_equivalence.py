@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from commands.build import doctree_folder
 from commands.urls import sitemap_paths
 from handbook.feeds import feed_entries
 from tests.conftest import built_copy
@@ -55,7 +56,7 @@ def assert_same_site(incremental: Path, clean: Path) -> None:
         if new[name].read_text(encoding="utf-8") != old[name].read_text(encoding="utf-8")
     ]
     assert not stale, f"pages differ from a clean build: {stale}"
-    index = [name for name in old if name.startswith("pagefind/")]
+    index = [name for name in old if name.startswith("_search/")]
     assert index, "no search index written"
     differing = [name for name in index if new[name].read_bytes() != old[name].read_bytes()]
     assert not differing, f"the search index differs from a clean build's: {differing}"
@@ -171,6 +172,11 @@ def test_a_body_edit_rewrites_only_the_article_and_its_topic(project: Path, tmp_
     # Sphinx also rewrites the pages whose toctree lists a changed page, and the
     # review checklists page reads every article (handbook/checklists.py).
     assert written <= {docname, topic, "index", "checklists"}, written
+    # The search index is updated in place, from the one page whose words changed
+    # (and rebuild_and_compare found it equal to a clean build's).
+    update = re.search(r"search index: (\d+) pages? changed", build.log)
+    assert update, "the search index was rewritten whole"
+    assert update.group(1) == "1", update[0]
 
 
 def test_a_new_link_rewrites_the_page_it_points_to(project: Path, tmp_path: Path) -> None:
@@ -215,3 +221,27 @@ def test_deleting_an_article_matches_a_clean_build(project: Path, tmp_path: Path
     rebuild_and_compare(project, tmp_path / "clean")
     assert not tag_page.exists(), "the archive page of a tag without articles is left behind"
     assert not (project / "_build" / "resilience" / "equivalence-deleted.html").exists()
+
+
+def test_a_damaged_search_index_is_rewritten_whole(project: Path, tmp_path: Path) -> None:
+    # An edit updates the index in place; when a file of it has gone missing,
+    # the build writes the whole index again instead of stopping on the gap.
+    (project / "_build" / "_search" / "shards" / "0.txt").unlink()
+    article = sorted((project / SOURCE).glob("*/*.md"))[0]
+    article.write_text(article.read_text(encoding="utf-8") + "\nA sentence for the index.\n")
+    build = rebuild_and_compare(project, tmp_path / "clean")
+    assert re.search(r"search index: \d+ pages in \d+ shards", build.log), build.log[-2000:]
+
+
+def test_a_lost_word_list_stops_the_build_with_what_to_do(project: Path) -> None:
+    # Each page's words wait beside the doctrees for the index (handbook/search.py);
+    # when one is gone the index cannot be updated, and the build says what to remove.
+    article = sorted((project / SOURCE).glob("*/*.md"))[0]
+    docname = f"{article.parent.name}/{article.stem}"
+    doctrees = doctree_folder(project / "_build")
+    (doctrees / "handbook-search" / f"{docname}.json").unlink()
+    (project / "_build" / "_search" / "shards" / "0.txt").unlink()  # forces a whole rewrite
+    build = build_html(project, project / "_build")
+    assert build.returncode != 0
+    assert f"handbook-search/{docname}.json" in build.log and f"remove {doctrees}" in build.log
+    assert "Traceback" not in build.log

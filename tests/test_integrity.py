@@ -26,7 +26,7 @@ RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\
 # What a reproducible build must reproduce byte for byte.
 REPRODUCED = (
     *("*.html", "*.xml", "*.svg", "objects.inv"),
-    *("pagefind-entry.json", "*.pf_meta", "*.pf_index", "*.pf_fragment"),  # the search index
+    *("_search/*.json", "_search/shards/*.txt", "_search/pages/*.json"),  # the search index
 )
 
 

@@ -155,7 +155,7 @@ def test_articles_show_their_publication_date(html: Build, articles) -> None:
 
 
 def test_sphinx_writes_no_search_index_and_the_search_page_stays(html: Build) -> None:
-    # The search page asks Pagefind; Sphinx's own index is not built (handbook/search.py).
+    # The search page reads _search/; Sphinx's own index is not built (handbook/search.py).
     assert not (html.outdir / "searchindex.js").exists()
     page = html.page("search.html")
     assert "handbook-search.js" in page and "searchindex.js" not in page

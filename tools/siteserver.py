@@ -20,7 +20,7 @@ from urllib.parse import unquote, urlsplit
 
 def sent_size(body: bytes) -> int:
     """Bytes a compressing web server sends for ``body``: gzip at level 6, or the
-    body as it is when gzip cannot shrink it (Pagefind stores its index compressed)."""
+    body as it is when gzip cannot shrink it (an image already compressed)."""
     return min(len(body), len(gzip.compress(body, 6)))
 
 

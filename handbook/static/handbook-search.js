@@ -1,98 +1,204 @@
-// The handbook's search page: asks Pagefind's index (written by
-// handbook/search.py) and shows the results with their excerpts.
+// The handbook's search page: reads the index handbook/search.py writes to
+// _search/ and shows the results with their excerpts.
 //
-// Pagefind returns the pages that hold every word of the query. When fewer
-// than PARTIAL_BELOW pages do, the page also lists the pages that hold some of
-// the words, ranked by the sum of their scores for each word, so a query
-// in a reader's words never comes back empty because one word is missing.
-// Only the shown results' excerpts are downloaded, RESULTS_PER_PAGE at a time.
-// A classic script, not a module: a page opened from the file system can still
-// run it and say how to serve the site (browsers refuse modules from file:).
+// A query is split and stemmed as the index was (the same stop words, from
+// meta.json, and Sphinx's Snowball stemmer, in stemmer.js). Each stem is
+// looked up in its shard, one small file per word; the pages are scored with
+// BM25 and each page's weight. Pages holding every word come first; when
+// fewer than PARTIAL_BELOW do, the pages holding some of them follow, best
+// first, so a query in a reader's words never comes back empty because one
+// word is missing. Only the shown results' text is downloaded,
+// RESULTS_PER_PAGE at a time, to cut an excerpt with the query's words marked.
+// A classic script, not a module: a page opened from the file system can
+// still run it and say how to serve the site.
 
 (() => {
-  const RESULTS_PER_PAGE = 5; // each result's excerpt costs a download of about 10 KB
+  const RESULTS_PER_PAGE = 5;
   const PARTIAL_BELOW = 3;
-  // Words that say nothing about the subject; left out of the partial search.
-  const STOP_WORDS = new Set(
-    ("a about an and are as at be but by can do does for from get gets has have how i if in is it its " +
-     "keep keeps me my no not of on or our out so some that the their them then there these they this " +
-     "to too up us very was we what when where which who why will with without you your").split(" "),
-  );
+  const EXCERPT_WORDS = 28;
+  const K1 = 1.2; // BM25: how fast repeated words stop adding
+  const B = 0.75; // BM25: how much a long page is discounted
 
-  const script = document.querySelector("script[data-bundle]");
+  const script = document.querySelector("script[data-index]");
   const form = document.querySelector(".handbook-search-form");
   const input = document.getElementById("handbook-search-input");
   const status = document.getElementById("handbook-search-status");
   const output = document.getElementById("handbook-search-results");
-  const siteRoot = new URL(".", document.baseURI).pathname;
+  const indexRoot = new URL(script.dataset.index, document.baseURI);
+  const siteRoot = new URL("..", indexRoot);
+  const stemmer = new EnglishStemmer();
+  const wordPattern = /[\p{L}\p{N}]+/gu;
 
-  let pagefind = null;
+  let meta = null; // meta.json, once loaded
+  let metaLoading = null;
+  const shards = new Map(); // shard number -> promise of Map(stem -> [[page id, count], ...])
   let latest = 0;
 
-  async function loadIndex() {
-    if (!pagefind) {
-      pagefind = await import(new URL(script.dataset.bundle, document.baseURI).href);
-      // noWorker: Pagefind 1.5 would fetch a second copy of its search code (12 KB) to
-      // search in a web worker; a handbook's index answers in milliseconds on the page.
-      await pagefind.options({ baseUrl: siteRoot, excerptLength: 28, noWorker: true });
+  async function fetchOk(url) {
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`${url}: ${response.status}`);
+    return response;
+  }
+
+  function loadMeta() {
+    metaLoading ||= fetchOk(new URL("meta.json", indexRoot))
+      .then((response) => response.json())
+      .then((loaded) => {
+        loaded.stop = new Set(loaded.stop_words);
+        meta = loaded;
+        return meta;
+      });
+    return metaLoading;
+  }
+
+  // The stems of a text, as handbook.search.terms() gives them.
+  function terms(text, stopWords) {
+    const words = text.toLowerCase().match(wordPattern) || [];
+    return words.filter((w) => w.length > 1 && !stopWords.has(w)).map((w) => stemmer.stemWord(w));
+  }
+
+  function shardOf(term, count) {
+    let value = 0x811c9dc5; // 32-bit FNV-1a, as handbook.search.shard_of()
+    for (const byte of new TextEncoder().encode(term)) {
+      value = Math.imul(value ^ byte, 0x01000193);
     }
-    return pagefind;
+    return (value >>> 0) % count;
   }
 
-  function subjectWords(query) {
-    return query.toLowerCase().split(/\s+/).filter((word) => word && !STOP_WORDS.has(word));
+  function loadShard(number) {
+    if (!shards.has(number)) {
+      const parsed = fetchOk(new URL(`shards/${number}.txt`, indexRoot))
+        .then((response) => response.text())
+        .then((text) => {
+          const postings = new Map();
+          for (const line of text.split("\n")) {
+            if (!line) continue;
+            const [id, rest] = line.split("\t");
+            const parts = rest.split(" ");
+            for (let i = 0; i < parts.length; i += 2) {
+              if (!postings.has(parts[i])) postings.set(parts[i], []);
+              postings.get(parts[i]).push([Number(id), Number(parts[i + 1])]);
+            }
+          }
+          return postings;
+        });
+      shards.set(number, parsed);
+    }
+    return shards.get(number);
   }
 
-  // Pages holding every word, then (if there are few) pages holding some of them.
+  // Pages holding every stem, then (if there are few) pages holding some of them.
   async function rank(query) {
-    const index = await loadIndex();
-    const complete = (await index.search(query)).results;
-    const words = subjectWords(query);
-    if (complete.length >= PARTIAL_BELOW || words.length < 2) {
-      return { complete, partial: [] };
+    const index = await loadMeta();
+    const stems = [...new Set(terms(query, index.stop))];
+    const lists = await Promise.all(
+      stems.map(async (stem) => (await loadShard(shardOf(stem, index.shards))).get(stem) || []),
+    );
+    const total = index.pages.length;
+    const found = new Map(); // page id -> {id, score, matched}
+    lists.forEach((postings) => {
+      const idf = Math.log(1 + (total - postings.length + 0.5) / (postings.length + 0.5));
+      for (const [id, count] of postings) {
+        const [, length, boost] = index.pages[id];
+        const norm = K1 * (1 - B + (B * length) / index.average_length);
+        const entry = found.get(id) || { id, score: 0, matched: 0 };
+        entry.score += boost * idf * ((count * (K1 + 1)) / (count + norm));
+        entry.matched += 1;
+        found.set(id, entry);
+      }
+    });
+    const byScore = (a, b) => b.score - a.score || a.id - b.id;
+    const all = [...found.values()];
+    const complete = all.filter((entry) => entry.matched === stems.length).sort(byScore);
+    const partial =
+      complete.length >= PARTIAL_BELOW || stems.length < 2
+        ? []
+        : all
+            .filter((entry) => entry.matched < stems.length)
+            .sort((a, b) => b.matched - a.matched || byScore(a, b));
+    return { complete, partial, stems: new Set(stems) };
+  }
+
+  async function loadPage(id) {
+    const page = await (await fetchOk(new URL(`pages/${id}.json`, indexRoot))).json();
+    page.url = new URL(meta.pages[id][0], siteRoot).href;
+    return page;
+  }
+
+  // The words of a text, each with its stem when it counts for the query.
+  function tokens(text, stems) {
+    const parts = [];
+    let last = 0;
+    for (const match of text.matchAll(wordPattern)) {
+      if (match.index > last) parts.push({ text: text.slice(last, match.index) });
+      const word = match[0].toLowerCase();
+      const hit = word.length > 1 && !meta.stop.has(word) && stems.has(stemmer.stemWord(word));
+      parts.push({ text: match[0], word: true, hit });
+      last = match.index + match[0].length;
     }
-    const found = new Set(complete.map((result) => result.id));
-    const scores = new Map();
-    for (const answer of await Promise.all(words.map((word) => index.search(word)))) {
-      for (const result of answer.results) {
-        if (found.has(result.id)) continue;
-        const entry = scores.get(result.id) ?? { result, score: 0 };
-        entry.score += result.score;
-        scores.set(result.id, entry);
+    if (last < text.length) parts.push({ text: text.slice(last) });
+    return parts;
+  }
+
+  // The window of EXCERPT_WORDS words with the most matches, matches marked.
+  function excerpt(text, stems) {
+    const parts = tokens(text, stems);
+    const words = parts.map((part, i) => (part.word ? i : -1)).filter((i) => i >= 0);
+    let best = 0;
+    let bestHits = -1;
+    for (let start = 0; start < Math.max(1, words.length - EXCERPT_WORDS + 1); start += 1) {
+      const hits = words
+        .slice(start, start + EXCERPT_WORDS)
+        .filter((i) => parts[i].hit).length;
+      if (hits > bestHits) [best, bestHits] = [start, hits];
+    }
+    const from = words.length ? words[best] : 0;
+    const to = words.length ? words[Math.min(words.length, best + EXCERPT_WORDS) - 1] + 1 : 0;
+    const paragraph = document.createElement("p");
+    paragraph.className = "handbook-search-excerpt";
+    if (from > 0) paragraph.append("… ");
+    for (const part of parts.slice(from, to)) {
+      if (part.hit) {
+        const mark = document.createElement("mark");
+        mark.textContent = part.text;
+        paragraph.append(mark);
+      } else {
+        paragraph.append(part.text);
       }
     }
-    const partial = [...scores.values()].sort((a, b) => b.score - a.score).map((entry) => entry.result);
-    return { complete, partial };
+    if (to < parts.length) paragraph.append(" …");
+    return paragraph;
   }
 
-  function resultItem(data) {
+  function resultItem(page, stems) {
     const item = document.createElement("li");
     const link = document.createElement("a");
-    link.href = data.url;
-    link.textContent = data.meta.title || data.url;
+    link.href = page.url;
+    link.textContent = page.title || page.url;
     item.append(link);
-    // The section with the most hits, when it is not the top of the page.
-    const sections = (data.sub_results || []).filter((sub) => sub.anchor && sub.title);
-    const hits = (sub) => (sub.locations || []).length;
-    const section = sections.sort((a, b) => hits(b) - hits(a))[0];
-    if (section) {
+    // The section with the most matches; named when it is not the top of the page.
+    const hits = (section) => tokens(`${section[1]} ${section[2]}`, stems).filter((p) => p.hit).length;
+    let section = page.sections[0] || ["", "", ""];
+    let most = hits(section);
+    for (const candidate of page.sections.slice(1)) {
+      const count = hits(candidate);
+      if (count > most) [section, most] = [candidate, count];
+    }
+    if (section[0]) {
       const where = document.createElement("span");
       where.className = "handbook-search-section";
       const sectionLink = document.createElement("a");
-      sectionLink.href = section.url;
-      sectionLink.textContent = section.title;
+      sectionLink.href = `${page.url}#${section[0]}`;
+      sectionLink.textContent = section[1];
       where.append("Section: ", sectionLink);
       item.append(" ", where);
     }
-    const excerpt = document.createElement("p");
-    excerpt.className = "handbook-search-excerpt";
-    excerpt.innerHTML = (section || data).excerpt; // Pagefind escapes the text; only <mark> is markup
-    item.append(excerpt);
+    item.append(excerpt(section[2] || section[1], stems));
     return item;
   }
 
   // A list that shows RESULTS_PER_PAGE results and a button for the next ones.
-  async function resultList(results, query, heading) {
+  async function resultList(results, query, stems, heading) {
     const block = document.createDocumentFragment();
     if (heading) {
       const title = document.createElement("h2");
@@ -108,8 +214,9 @@
     more.className = "handbook-search-more";
     async function showNext() {
       const next = results.slice(shown, shown + RESULTS_PER_PAGE);
-      const items = (await Promise.all(next.map((result) => result.data()))).map(resultItem);
+      const pages = await Promise.all(next.map((result) => loadPage(result.id)));
       if (query !== input.value.trim()) return;
+      const items = pages.map((page) => resultItem(page, stems));
       list.append(...items);
       shown += next.length;
       more.hidden = shown >= results.length;
@@ -137,13 +244,13 @@
       status.textContent = "";
       return;
     }
-    const { complete, partial } = await rank(query);
+    const { complete, partial, stems } = await rank(query);
     if (ticket !== latest) return; // a newer query has started
     const blocks = [];
-    if (complete.length) blocks.push(await resultList(complete, query, null));
+    if (complete.length) blocks.push(await resultList(complete, query, stems, null));
     if (partial.length) {
       const heading = complete.length ? "Pages with some of these words" : null;
-      blocks.push(await resultList(partial, query, heading));
+      blocks.push(await resultList(partial, query, stems, heading));
     }
     if (ticket !== latest) return;
     output.replaceChildren(...blocks);
@@ -178,5 +285,9 @@
     if (input.value) search(input.value.trim());
   }
 
+  // For the tests: the stems the page looks up for a text.
+  window.handbookSearch = {
+    terms: async (text) => terms(text, (await loadMeta()).stop),
+  };
   start();
 })();
