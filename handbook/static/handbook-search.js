@@ -132,25 +132,29 @@
     for (const match of text.matchAll(wordPattern)) {
       if (match.index > last) parts.push({ text: text.slice(last, match.index) });
       const word = match[0].toLowerCase();
-      const hit = word.length > 1 && !meta.stop.has(word) && stems.has(stemmer.stemWord(word));
-      parts.push({ text: match[0], word: true, hit });
+      const stem = word.length > 1 && !meta.stop.has(word) ? stemmer.stemWord(word) : "";
+      parts.push({ text: match[0], word: true, hit: stems.has(stem), stem });
       last = match.index + match[0].length;
     }
     if (last < text.length) parts.push({ text: text.slice(last) });
     return parts;
   }
 
-  // The window of EXCERPT_WORDS words with the most matches, matches marked.
+  // How well some words match: the query's different words first, then repeats.
+  function matchScore(parts) {
+    const hits = parts.filter((part) => part.hit);
+    return new Set(hits.map((part) => part.stem)).size * 1000 + hits.length;
+  }
+
+  // The window of EXCERPT_WORDS words that matches best, matches marked.
   function excerpt(text, stems) {
     const parts = tokens(text, stems);
     const words = parts.map((part, i) => (part.word ? i : -1)).filter((i) => i >= 0);
     let best = 0;
-    let bestHits = -1;
+    let bestScore = -1;
     for (let start = 0; start < Math.max(1, words.length - EXCERPT_WORDS + 1); start += 1) {
-      const hits = words
-        .slice(start, start + EXCERPT_WORDS)
-        .filter((i) => parts[i].hit).length;
-      if (hits > bestHits) [best, bestHits] = [start, hits];
+      const score = matchScore(words.slice(start, start + EXCERPT_WORDS).map((i) => parts[i]));
+      if (score > bestScore) [best, bestScore] = [start, score];
     }
     const from = words.length ? words[best] : 0;
     const to = words.length ? words[Math.min(words.length, best + EXCERPT_WORDS) - 1] + 1 : 0;
@@ -176,8 +180,8 @@
     link.href = page.url;
     link.textContent = page.title || page.url;
     item.append(link);
-    // The section with the most matches; named when it is not the top of the page.
-    const hits = (section) => tokens(`${section[1]} ${section[2]}`, stems).filter((p) => p.hit).length;
+    // The section that matches best; named when it is not the top of the page.
+    const hits = (section) => matchScore(tokens(`${section[1]} ${section[2]}`, stems));
     let section = page.sections[0] || ["", "", ""];
     let most = hits(section);
     for (const candidate of page.sections.slice(1)) {
